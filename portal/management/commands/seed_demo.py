@@ -1,0 +1,58 @@
+"""Idempotent demo data: staff, a cleared demo patient, and whatever each app adds.
+
+Each app may provide `<app>/demo.py` with `seed(*, personas, stdout)`; scheduling
+uses it for the clinic settings, chairs and the demo patient's booked course.
+"""
+
+from importlib import import_module
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.models import Patient, Role, User
+from portal.panels import PANEL_APPS
+
+DEMO_PASSWORD = "Portal-demo-2026"
+LOGINS = [
+    ("frontdesk@clinic.example", Role.FRONT_DESK, "Frank", "Desk"),
+    ("clinician@clinic.example", Role.CLINICIAN, "Dr. Clara", "Lin"),
+    ("patient@clinic.example", Role.PATIENT, "Pat", "Demo"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo clinic: staff, a demo patient and their booked course."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            personas = {}
+            for email, role, first, last in LOGINS:
+                user, _ = User.objects.get_or_create(
+                    email=email,
+                    defaults={"first_name": first, "last_name": last, "is_staff": role != Role.PATIENT},
+                )
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                user.groups.add(Group.objects.get_or_create(name=role)[0])
+                personas[role] = user
+            patient, _ = Patient.objects.get_or_create(
+                email="patient@clinic.example",
+                defaults={"first_name": "Pat", "last_name": "Demo", "phone": "(555) 010-0199"},
+            )
+            if patient.user_id != personas[Role.PATIENT].pk:
+                patient.user = personas[Role.PATIENT]
+                patient.save(update_fields=["user"])
+            personas["patient_record"] = patient
+        for app in PANEL_APPS:
+            try:
+                module = import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.demo":
+                    raise
+                continue
+            module.seed(personas=personas, stdout=self.stdout)
+
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
+        for email, role, _first, _last in LOGINS:
+            self.stdout.write(f"  {role.label:<11} {email}")

@@ -1,0 +1,70 @@
+"""Session time limits and friendly pages for bare error responses."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+# Writing the session on every request is a database write per page; a
+# 30-second granularity is plenty for a 15-minute idle limit.
+LAST_SEEN_GRANULARITY = 30
+
+
+def session_start(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session["auth_started"] = now
+        request.session["last_seen"] = now
+
+
+class SessionTimeoutMiddleware:
+    """Sign a user out after SESSION_IDLE_TIMEOUT seconds without a request, and
+    after SESSION_ABSOLUTE_LIFETIME seconds whatever they do (HIPAA automatic logoff)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            last_seen = session.get("last_seen", now)
+            started = session.setdefault("auth_started", now)
+            idle = now - last_seen > settings.SESSION_IDLE_TIMEOUT
+            too_old = now - started > settings.SESSION_ABSOLUTE_LIFETIME
+            if idle or too_old:
+                logout(request)
+                messages.info(
+                    request,
+                    _("You were signed out after %(minutes)d minutes without activity, to protect your information.")
+                    % {"minutes": settings.SESSION_IDLE_TIMEOUT // 60}
+                    if idle
+                    else _("Your session has ended. Please sign in again."),
+                )
+                if request.method == "GET":
+                    return redirect(f"{reverse('login')}?next={request.path}")
+                return redirect("login")
+            granularity = min(LAST_SEEN_GRANULARITY, settings.SESSION_IDLE_TIMEOUT // 10)
+            if now - last_seen >= granularity or "last_seen" not in session:
+                session["last_seen"] = now
+        return self.get_response(request)
+
+
+class FriendlyErrorPagesMiddleware:
+    """Give a page to bare 405 responses (e.g. from require_POST), which Django sends empty."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            response.content = render_to_string("405.html", request=request)
+            response["Content-Type"] = "text/html; charset=utf-8"
+        return response

@@ -1,0 +1,50 @@
+"""Roles are groups with permissions. Other apps add their permissions here."""
+
+from django.contrib.auth.models import Group, Permission
+
+from portal.models import Role
+
+# app_label.codename, per role. A missing permission (an app not migrated yet)
+# is skipped; post_migrate runs again once it exists.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.PATIENT: [],
+    Role.FRONT_DESK: [
+        "portal.view_patient",
+        "portal.add_patient",
+        "portal.change_patient",
+        "scheduling.view_chair",
+        "scheduling.view_course",
+        "scheduling.add_course",
+        "scheduling.view_session",
+        "scheduling.change_session",
+        "scheduling.view_notification",
+        "scheduling.view_clinicsettings",
+        "screening.view_screening",
+    ],
+    Role.CLINICIAN: [
+        "portal.view_patient",
+        "portal.view_auditevent",
+        "scheduling.view_course",
+        "scheduling.view_session",
+        "scheduling.view_notification",
+        "screening.view_screening",
+        "screening.view_clinicalnote",
+        "screening.add_clearance",
+        "screening.view_clearance",
+        "screening.view_symptomreview",
+        "education.view_guide",
+        "education.change_guide",
+    ],
+}
+
+
+def roles_sync(**kwargs):
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found:
+                wanted.append(found)
+        group.permissions.add(*wanted)

@@ -1,0 +1,252 @@
+"""Writes that matter for accounts, patients and the audit trail.
+
+Keyword-only; rule breaks raise ValidationError with a message the front desk
+can act on, and change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import AuditEvent, Invitation, Patient, Role, User
+
+PHONE_RE = re.compile(r"^\+?[0-9 ().\-]{7,20}$")
+
+
+def phone_normalise(phone: str) -> str:
+    """Return the phone number as typed, trimmed, or raise a clear ValidationError."""
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    digits = re.sub(r"\D", "", phone)
+    if not PHONE_RE.match(phone) or not 7 <= len(digits) <= 15:
+        raise ValidationError(
+            {"phone": "Enter a phone number with 7 to 15 digits, for example (555) 010-0199."}
+        )
+    return phone
+
+
+def _client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    patient: Patient | None = None,
+    obj: Any = None,
+    request=None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one audit event: who did `action` to which patient's data, from where."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=action,
+        patient=patient,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip_address=_client_ip(request),
+        detail=detail or {},
+    )
+
+
+def patient_register(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str = "",
+    date_of_birth: dt.date | None = None,
+    registered_by: User | None = None,
+) -> Patient:
+    """Create the patient record, or return the existing one with this email.
+
+    An existing record is never overwritten from here: someone typing another
+    person's email must not be able to change that person's details.
+    """
+    first_name = (first_name or "").strip()
+    last_name = (last_name or "").strip()
+    email = (email or "").strip().lower()
+    errors: dict[str, str] = {}
+    if not first_name:
+        errors["first_name"] = "Enter the patient's first name."
+    if not last_name:
+        errors["last_name"] = "Enter the patient's last name."
+    if len(first_name) > 100 or len(last_name) > 100:
+        errors["last_name"] = "Names can be at most 100 characters."
+    try:
+        phone = phone_normalise(phone)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = "Enter a valid email address, such as name@example.com."
+    if not email and not phone:
+        errors["email"] = "Enter an email address or a phone number so the clinic can reach the patient."
+    if date_of_birth is not None:
+        if isinstance(date_of_birth, dt.datetime):
+            date_of_birth = date_of_birth.date()
+        if not isinstance(date_of_birth, dt.date):
+            errors["date_of_birth"] = "Enter the date of birth as a date."
+        elif date_of_birth >= timezone.localdate() or date_of_birth.year < 1900:
+            errors["date_of_birth"] = "Enter a date of birth in the past."
+    if errors:
+        raise ValidationError(errors)
+
+    if email:
+        existing = Patient.objects.with_email(email).first()
+        if existing:
+            return existing
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                phone=phone,
+                date_of_birth=date_of_birth,
+            )
+            audit_record(actor=registered_by, action="patient.register", patient=patient, obj=patient)
+    except IntegrityError:
+        # Two registrations with one email raced: the other one won; use it.
+        existing = Patient.objects.with_email(email).first() if email else None
+        if existing is None:
+            raise
+        return existing
+    return patient
+
+
+def staff_create(
+    *,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    password: str | None = None,
+) -> User:
+    """Create a front-desk or clinician account (a staff member of the clinic)."""
+    from django.contrib.auth.models import Group
+
+    if role not in (Role.FRONT_DESK, Role.CLINICIAN):
+        raise ValidationError({"role": "Choose a staff role: front_desk or clinician."})
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": "Enter a valid email address, such as name@example.com."}) from None
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "An account with this email already exists."})
+    user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), is_staff=True)
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+    with transaction.atomic():
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        group, _ = Group.objects.get_or_create(name=role)
+        user.groups.add(group)
+        audit_record(actor=None, action="staff.create", obj=user, detail={"role": role})
+    return user
+
+
+def _send(*, subject: str, to: str, template: str, context: dict) -> None:
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def patient_invite(*, patient: Patient, invited_by: User | None = None) -> Invitation:
+    """Email the patient a one-time link to create their portal account."""
+    if invited_by is not None and not invited_by.is_clinic_staff:
+        raise PermissionDenied("Only clinic staff can invite patients.")
+    if patient.user_id:
+        raise ValidationError("This patient already has a portal account.")
+    if not patient.email:
+        raise ValidationError("Add an email address to this patient before sending an invitation.")
+    if User.objects.filter(email__iexact=patient.email).exists():
+        raise ValidationError("An account with this patient's email already exists.")
+    token = Invitation.new_token()
+    with transaction.atomic():
+        # A new invitation replaces any earlier one that is still open.
+        Invitation.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=timezone.now())
+        invitation = Invitation.objects.create(
+            patient=patient,
+            token_hash=Invitation.hash_token(token),
+            created_by=invited_by,
+            expires_at=timezone.now() + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
+        )
+        audit_record(actor=invited_by, action="patient.invite", patient=patient, obj=invitation)
+    link = settings.SITE_URL.rstrip("/") + reverse("invitation-accept", args=[token])
+    _send(
+        subject=f"Your {settings.CLINIC_NAME} portal invitation",
+        to=patient.email,
+        template="emails/invitation",
+        context={"patient": patient, "link": link, "days": settings.INVITATION_VALID_DAYS},
+    )
+    return invitation
+
+
+def invitation_lookup(*, token: str) -> Invitation | None:
+    if not token or len(token) > 100:
+        return None
+    return Invitation.objects.usable().select_related("patient").filter(token_hash=Invitation.hash_token(token)).first()
+
+
+def invitation_accept(*, token: str, password: str) -> User:
+    """Create the patient's account from a valid invitation; the link then stops working."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.usable()
+            .select_for_update()
+            .filter(token_hash=Invitation.hash_token(token or ""))
+            .first()
+        )
+        if invitation is None:
+            raise ValidationError("This invitation link has expired or was already used. Ask the clinic for a new one.")
+        patient = Patient.objects.select_for_update().get(pk=invitation.patient_id)
+        if patient.user_id:
+            raise ValidationError("This patient already has a portal account. Sign in instead.")
+        user = User(email=patient.email.lower(), first_name=patient.first_name, last_name=patient.last_name)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+        if User.objects.filter(email__iexact=patient.email).exists():
+            raise ValidationError("An account with this email already exists. Sign in instead.")
+        from django.contrib.auth.models import Group
+
+        user.set_password(password)
+        user.save()
+        user.groups.add(Group.objects.get_or_create(name=Role.PATIENT)[0])
+        patient.user = user
+        patient.save(update_fields=["user"])
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+        audit_record(actor=user, action="patient.account_created", patient=patient, obj=invitation)
+    return user

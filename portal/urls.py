@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from portal import views
+from portal.forms import EmailAuthenticationForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("me/", views.me, name="me"),
+    path("staff/", views.staff, name="staff"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/after-login/", views.after_login, name="after-login"),
+    path("accounts/keepalive/", views.keepalive, name="keepalive"),
+    path("accounts/invite/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("learn/", include("education.urls")),
+    path("screening/", include("screening.urls")),
+    path("", include("scheduling.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "portal.views.error_400"
+handler403 = "portal.views.error_403"
+handler404 = "portal.views.error_404"
+handler500 = "portal.views.error_500"

@@ -1,0 +1,69 @@
+"""Personas, as healthchecks' BaseTestCase has alice, bob and charlie:
+
+- `patient`: Alice, a patient with an account;
+- `other_patient`: Bob, another patient who must never see anything of Alice's;
+- `front_desk`: Fran at the front desk;
+- `clinician`: Dr. Cole.
+"""
+
+import pytest
+from django.core.cache import cache
+
+from portal.models import Role
+from tests.factories import PASSWORD, PatientWithAccountFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def patient(db):
+    return PatientWithAccountFactory(first_name="Alice", last_name="Archer", email="alice@example.com")
+
+
+@pytest.fixture
+def other_patient(db):
+    return PatientWithAccountFactory(first_name="Bob", last_name="Baker", email="bob@example.com")
+
+
+@pytest.fixture
+def front_desk(db):
+    return UserFactory(email="fran@clinic.example", first_name="Fran", last_name="Front", role=Role.FRONT_DESK)
+
+
+@pytest.fixture
+def clinician(db):
+    return UserFactory(email="cole@clinic.example", first_name="Dana", last_name="Cole", role=Role.CLINICIAN)
+
+
+@pytest.fixture
+def patient_client(client, patient):
+    client.force_login(patient.user)
+    return client
+
+
+@pytest.fixture
+def other_patient_client(client, other_patient):
+    client.force_login(other_patient.user)
+    return client
+
+
+@pytest.fixture
+def front_desk_client(client, front_desk):
+    client.force_login(front_desk)
+    return client
+
+
+@pytest.fixture
+def clinician_client(client, clinician):
+    client.force_login(clinician)
+    return client
