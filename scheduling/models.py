@@ -1,2 +1,317 @@
+"""Clinic settings, chairs, courses, sessions, and the notification outbox."""
 
-# Create your models here.
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import time
+
+from django.conf import settings
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Func, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TsTzRange(Func):
+    """PostgreSQL's tstzrange(start, end): the time a session holds its chair."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class ClinicSettings(models.Model):
+    """The clinic's own numbers. One row (pk=1); every rule reads it, never a literal."""
+
+    time_zone = models.CharField(max_length=64, default=settings.CLINIC_TIME_ZONE)
+    infusion_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(240)]
+    )
+    recovery_minutes = models.PositiveSmallIntegerField(
+        default=120, validators=[MinValueValidator(0), MaxValueValidator(480)]
+    )
+    min_clear_days = models.PositiveSmallIntegerField(
+        _("minimum clear days between a patient's sessions"), default=1, validators=[MaxValueValidator(3)]
+    )
+    reminder_lead_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(168)]
+    )
+    morning_reminder = models.BooleanField(_("also remind on the morning of the session"), default=False)
+    morning_reminder_time = models.TimeField(default=time(7, 0))
+    no_driving_hours = models.PositiveSmallIntegerField(
+        _("hours after the infusion with no driving, alcohol or drugs"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("clinic settings")
+        verbose_name_plural = _("clinic settings")
+
+    def __str__(self):
+        return "Clinic settings"
+
+    @classmethod
+    def load(cls) -> ClinicSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def chair_minutes(self) -> int:
+        """How long a session holds a chair: infusion plus recovery."""
+        return self.infusion_minutes + self.recovery_minutes
+
+
+class OpeningHours(models.Model):
+    """Opening hours for one weekday (0 = Monday). A weekday with no row is closed."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    clinic = models.ForeignKey(ClinicSettings, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField(default=time(8, 0))
+    closes = models.TimeField(default=time(18, 0))
+
+    class Meta:
+        ordering = ["weekday"]
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "weekday"], name="one_opening_row_per_weekday"),
+            models.CheckConstraint(condition=Q(opens__lt=models.F("closes")), name="opens_before_closes"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class ClosedDay(models.Model):
+    """A holiday or other day the clinic is closed."""
+
+    clinic = models.ForeignKey(ClinicSettings, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "date"], name="one_closed_row_per_date")]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+
+class ChairQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Chair(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ChairQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CourseQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if getattr(user, "is_clinic_staff", False):
+            return self
+        if getattr(user, "is_authenticated", False):
+            return self.filter(patient__user=user)
+        return self.none()
+
+
+class Course(models.Model):
+    """A course of treatment: 2 or 3 sessions a week for 1 to 6 weeks."""
+
+    patient = models.ForeignKey("portal.Patient", on_delete=models.PROTECT, related_name="courses")
+    first_day = models.DateField()
+    sessions_per_week = models.PositiveSmallIntegerField(validators=[MinValueValidator(2), MaxValueValidator(3)])
+    weeks = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(6)])
+    start_time = models.TimeField(help_text=_("Clinic wall-clock time of the infusion's start."))
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    calendar_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-first_day", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sessions_per_week__in=[2, 3]), name="course_two_or_three_a_week"),
+            models.CheckConstraint(condition=Q(weeks__gte=1, weeks__lte=6), name="course_one_to_six_weeks"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient}: {self.sessions_per_week}/week x {self.weeks} from {self.first_day}"
+
+
+class SessionStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SessionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if getattr(user, "is_clinic_staff", False):
+            return self
+        if getattr(user, "is_authenticated", False):
+            return self.filter(patient__user=user)
+        return self.none()
+
+    def not_cancelled(self):
+        return self.exclude(status=SessionStatus.CANCELLED)
+
+    def upcoming(self, now=None):
+        return self.not_cancelled().filter(start__gte=now or timezone.now())
+
+    def past(self, now=None):
+        return self.filter(start__lt=now or timezone.now())
+
+    def holding_chair_between(self, start, end):
+        """Sessions (not cancelled) whose chair time overlaps [start, end)."""
+        return self.not_cancelled().filter(start__lt=end, occupied_until__gt=start)
+
+
+class Session(models.Model):
+    """One infusion. `start`/`end` are the infusion itself; the chair is held
+    until `occupied_until` (end of recovery)."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sessions")
+    # Copied from the course so the database can forbid one patient in two places at once.
+    patient = models.ForeignKey("portal.Patient", on_delete=models.PROTECT, related_name="sessions")
+    chair = models.ForeignKey(Chair, on_delete=models.PROTECT, related_name="sessions")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    occupied_until = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.BOOKED)
+    status_reason = models.CharField(max_length=300, blank=True, default="")
+    review_due = models.BooleanField(default=False)
+    # iCalendar SEQUENCE: rises with every change the patient should see.
+    sequence = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        indexes = [
+            models.Index(fields=["chair", "start"]),
+            models.Index(fields=["patient", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="session_starts_before_it_ends"),
+            models.CheckConstraint(
+                condition=Q(end__lte=models.F("occupied_until")), name="session_recovery_after_infusion"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} {self.start:%Y-%m-%d %H:%M} {self.chair}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+
+class NotificationQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(status=Notification.Status.PENDING, send_at__lte=now)
+
+    def for_user(self, user):
+        if getattr(user, "is_clinic_staff", False):
+            return self
+        if getattr(user, "is_authenticated", False):
+            return self.filter(session__patient__user=user)
+        return self.none()
+
+
+class Notification(models.Model):
+    """The outbox: one row per message to send, written in the same transaction
+    as the booking, change or cancellation that causes it. The dispatcher sends
+    due rows; nothing waits in Celery."""
+
+    class Kind(models.TextChoices):
+        BOOKING_CONFIRMATION = "booking_confirmation", _("Booking confirmation")
+        REMINDER = "reminder", _("Reminder")
+        MORNING_REMINDER = "morning_reminder", _("Morning reminder")
+        NO_DRIVING = "no_driving", _("No-driving notice")
+        REVIEW_DUE = "review_due", _("Symptom review due")
+        RESCHEDULED = "rescheduled", _("Session moved")
+        CANCELLED = "cancelled", _("Session cancelled")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message")
+
+    class Audience(models.TextChoices):
+        PATIENT = "patient", _("Patient")
+        CLINICIANS = "clinicians", _("Clinicians")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+        UNDELIVERABLE = "undeliverable", _("Undeliverable")
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    audience = models.CharField(max_length=12, choices=Audience.choices, default=Audience.PATIENT)
+    send_at = models.DateTimeField(db_index=True)
+    # A no-driving notice is still worth sending late; a reminder after the session started is not.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Which version of the session (Session.sequence) this message describes.
+    session_sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["send_at", "pk"]
+        indexes = [models.Index(fields=["status", "send_at"])]
+        constraints = [
+            # Idempotency: one live message per session, kind, channel, audience and
+            # session version; replacing a message cancels the old row first.
+            models.UniqueConstraint(
+                fields=["session", "kind", "channel", "audience", "session_sequence"],
+                name="notification_once_per_session_kind_channel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.channel}) for {self.session_id} at {self.send_at:%Y-%m-%d %H:%M}"
+
