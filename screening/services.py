@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from portal.models import Patient, User
-from portal.services import audit_record
-from screening.models import Clearance
+from portal.services import audit_record, patient_register
+from screening.models import ChecklistVersion, Clearance, Condition, Outcome, Screening
+
+logger = logging.getLogger(__name__)
+
+ANSWERS = ("yes", "no", "unsure")
+ANSWER_WORDS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 
 
 def clearance_current(*, patient: Patient) -> Clearance | None:
@@ -41,4 +56,230 @@ def clearance_record(
         audit_record(
             actor=clinician, action=f"clearance.{decision}", patient=patient, obj=clearance, request=request
         )
+    return clearance
+
+
+# --- The checklist and its versions -------------------------------------------------
+
+
+def _checklist_snapshot() -> list[dict]:
+    return [
+        {
+            "code": c.code,
+            "group": c.group.code,
+            "group_title": c.group.title,
+            "source": c.source,
+            "term": c.term,
+            "plain": c.plain,
+        }
+        for c in Condition.objects.enabled().select_related("group").order_by("group__order", "order", "pk")
+    ]
+
+
+def checklist_version_current() -> ChecklistVersion:
+    """The checklist patients answer now. A new version is made whenever the enabled
+    conditions or their wording differ from the newest version, so every screening
+    keeps exactly what its patient saw."""
+    snapshot = _checklist_snapshot()
+    newest = ChecklistVersion.objects.newest()
+    if newest is not None and newest.conditions == snapshot:
+        return newest
+    with transaction.atomic():
+        # Serialise version creation: two requests seeing the same change make one version.
+        list(ChecklistVersion.objects.select_for_update().order_by("-number")[:1])
+        newest = ChecklistVersion.objects.newest()
+        if newest is not None and newest.conditions == snapshot:
+            return newest
+        return ChecklistVersion.objects.create(number=(newest.number + 1) if newest else 1, conditions=snapshot)
+
+
+def condition_enabled_set(*, condition: Condition, enabled: bool, by: User | None = None, request=None) -> Condition:
+    """Switch a common-practice condition on or off; the checklist gets a new version."""
+    if condition.source == Condition.Source.CLINIC and not enabled:
+        raise ValidationError(
+            {"enabled": "This condition is on the clinic's own list, so it is always asked. It cannot be switched off."}
+        )
+    with transaction.atomic():
+        condition.enabled = enabled
+        condition.save(update_fields=["enabled"])
+        version = checklist_version_current()
+        audit_record(
+            actor=by,
+            action="checklist.condition_enabled" if enabled else "checklist.condition_disabled",
+            obj=condition,
+            request=request,
+            detail={"code": condition.code, "version": version.number},
+        )
+    return condition
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    outcome: str  # "clear" | "review"
+    flagged: tuple[str, ...]  # codes answered "yes" or "unsure", in checklist order
+    unanswered: tuple[str, ...]  # enabled codes with no answer, in checklist order
+
+    @property
+    def is_clear(self) -> bool:
+        return self.outcome == Outcome.CLEAR
+
+
+def checklist_evaluate(*, answers: Mapping[str, str], version: ChecklistVersion | None = None) -> Evaluation:
+    """Decide the outcome of a checklist: "clear" only when every enabled condition is
+    answered "no"; any "yes", "unsure" or missing answer means a clinician reviews it.
+
+    Unknown codes or answer values are refused. Answers to a condition the clinic has
+    switched off (not in `version`, by default the current checklist) are ignored.
+    """
+    if not isinstance(answers, Mapping):
+        raise ValidationError("Answers must map each question's code to yes, no or not sure.")
+    if version is None:
+        enabled = list(Condition.objects.enabled().order_by("group__order", "order", "pk").values_list("code", flat=True))
+        known = set(Condition.objects.values_list("code", flat=True)) if set(answers) - set(enabled) else set(enabled)
+    else:
+        enabled = version.codes
+        extra = set(answers) - set(enabled)
+        known = set(enabled) | (set(Condition.objects.filter(code__in=extra).values_list("code", flat=True)) if extra else set())
+    unknown = sorted(str(code) for code in answers if code not in known)
+    if unknown:
+        raise ValidationError(
+            "These questions are not on the checklist: %(codes)s. Please start the screening again.",
+            code="unknown_code",
+            params={"codes": ", ".join(unknown)},
+        )
+    bad = sorted(str(code) for code, value in answers.items() if value not in ANSWERS)
+    if bad:
+        raise ValidationError(
+            "Answer each question with Yes, No or Not sure (%(codes)s).",
+            code="bad_value",
+            params={"codes": ", ".join(bad)},
+        )
+    flagged = tuple(code for code in enabled if answers.get(code) in ("yes", "unsure"))
+    unanswered = tuple(code for code in enabled if code not in answers)
+    outcome = Outcome.CLEAR if not flagged and not unanswered else Outcome.REVIEW
+    return Evaluation(outcome=str(outcome), flagged=flagged, unanswered=unanswered)
+
+
+# --- Sending a screening to the clinic ----------------------------------------------
+
+
+def submission_rate_limited(*, client: str, limit: int | None = None, window: int = 3600) -> bool:
+    """Count one anonymous submission from `client` (an IP address); True once over the limit.
+
+    The counter lives in the cache (Redis in production): atomic increments, and it
+    expires by itself after `window` seconds.
+    """
+    limit = limit if limit is not None else getattr(settings, "SCREENING_SUBMISSIONS_PER_HOUR", 10)
+    key = f"screening:submit:{client or 'unknown'}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def screening_submit(
+    *,
+    answers: Mapping[str, str],
+    version: ChecklistVersion,
+    submission_key: str,
+    consent: bool,
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    phone: str = "",
+    date_of_birth: dt.date | None = None,
+    request=None,
+) -> Screening:
+    """Store a completed checklist for the clinic, with the patient's consent.
+
+    Without consent nothing is stored. The same email lands on the same Patient.
+    The screening is stored whole or not at all, in a fixed number of queries
+    whatever the number of conditions; the confirmation email goes after commit.
+    """
+    if consent is not True:
+        raise ValidationError(
+            {"consent": "Tick the box to agree that the clinic may store your answers. Without it, nothing is sent."}
+        )
+    if not submission_key or len(submission_key) > 64:
+        raise ValidationError("This form has expired. Please start the screening again.")
+    evaluation = checklist_evaluate(answers=answers, version=version)
+    if evaluation.unanswered:
+        raise ValidationError(
+            "Some questions have no answer yet. Please go back and answer every question.", code="unanswered"
+        )
+    now = timezone.now()
+    answered = [
+        {"code": item["code"], "question": item["plain"], "term": item["term"], "answer": answers[item["code"]]}
+        for item in version.conditions
+    ]
+    try:
+        with transaction.atomic():
+            patient = patient_register(
+                first_name=first_name, last_name=last_name, email=email, phone=phone, date_of_birth=date_of_birth
+            )
+            screening = Screening.objects.create(
+                patient=patient,
+                version=version,
+                answers=answered,
+                outcome=evaluation.outcome,
+                flagged=list(evaluation.flagged),
+                submitted_at=now,
+                consent_at=now,
+                submission_key=submission_key,
+            )
+            audit_record(
+                actor=getattr(request, "user", None) if request else None,
+                action="screening.submit",
+                patient=patient,
+                obj=screening,
+                request=request,
+                detail={"outcome": evaluation.outcome, "version": version.number},
+            )
+    except IntegrityError:
+        if Screening.objects.filter(submission_key=submission_key).exists():
+            raise ValidationError(
+                "These answers were already sent to the clinic. You do not need to send them again.",
+                code="already_sent",
+            ) from None
+        raise
+    transaction.on_commit(lambda: _confirmation_send(screening=screening))
+    return screening
+
+
+def _confirmation_send(*, screening: Screening) -> None:
+    patient = screening.patient
+    if not patient.email:
+        return
+    context = {
+        "patient": patient,
+        "screening": screening,
+        "CLINIC_NAME": settings.CLINIC_NAME,
+        "CLINIC_PHONE": settings.CLINIC_PHONE,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"{settings.CLINIC_NAME}: we received your screening",
+        body=render_to_string("screening/emails/confirmation.txt", context),
+        to=[patient.email],
+    )
+    message.attach_alternative(render_to_string("screening/emails/confirmation.html", context), "text/html")
+    try:
+        message.send()
+    except OSError:
+        # The screening is stored; staff see it on the dashboard whether or not the email went.
+        logger.warning("screening confirmation email to patient %s failed", patient.pk)
+
+
+def screening_decide(
+    *, screening: Screening, clinician: User, decision: str, note: str = "", request=None
+) -> Clearance:
+    """A clinician's decision on a referral: clearance, not suitable, or needs more information."""
+    with transaction.atomic():
+        clearance = clearance_record(
+            patient=screening.patient, clinician=clinician, note=note, decision=decision, request=request
+        )
+        Screening.objects.filter(pk=screening.pk).update(clearance=clearance)
+        screening.clearance = clearance
     return clearance

@@ -1,0 +1,74 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from screening.models import Clearance
+from screening.services import ANSWERS
+
+
+def step_answers_read(data, step: dict) -> tuple[dict[str, str], list[dict], list[str]]:
+    """Read one step's radio answers from POST data.
+
+    Returns the valid answers, the questions still without a valid answer, and
+    messages about tampered fields (codes not on this step, values other than
+    yes/no/unsure).
+    """
+    codes = [item["code"] for item in step["conditions"]]
+    answers: dict[str, str] = {}
+    missing: list[dict] = []
+    problems: list[str] = []
+    ignored = {"csrfmiddlewaretoken", "action"}
+    unknown = sorted(key for key in data if key not in ignored and key not in codes)
+    if unknown:
+        problems.append(str(_("The form had answers to questions that are not on this step. Please answer the questions shown.")))
+    for item in step["conditions"]:
+        value = data.get(item["code"], "")
+        if value in ANSWERS:
+            answers[item["code"]] = value
+        else:
+            if value:
+                problems.append(str(_("Choose Yes, No or Not sure for every question.")))
+            missing.append(item)
+    return answers, missing, sorted(set(problems))
+
+
+class SendForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    email = forms.EmailField(
+        label=_("Email"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("Give an email address, a phone number, or both, so the clinic can reach you."),
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False, widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        help_text=_("For example 1980-03-21."),
+    )
+    consent = forms.BooleanField(
+        label=_("I agree that the clinic may store my answers and these details, which are health information, "
+                "to review my referral."),
+        required=False,
+        help_text=_("Without this, nothing is stored. Your answers stay only in this browser session and expire."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not (cleaned.get("phone") or "").strip():
+            self.add_error("email", _("Enter an email address or a phone number so the clinic can reach you."))
+        dob = cleaned.get("date_of_birth")
+        if dob and (dob >= timezone.localdate() or dob.year < 1900):
+            self.add_error("date_of_birth", _("Enter a date of birth in the past."))
+        if not cleaned.get("consent"):
+            self.add_error(
+                "consent",
+                _("Tick the box to agree that the clinic may store your answers. Without it, nothing is sent."),
+            )
+        return cleaned
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=Clearance.Decision.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for \"not suitable\" and \"needs more information\": say why and what comes next."),
+    )

@@ -1,0 +1,28 @@
+"""The screening sections of /me/ and /staff/."""
+
+from django.template.loader import render_to_string
+
+from screening.models import Screening
+
+RECENT_DECIDED = 10
+
+
+def staff_panels(request) -> list[str]:
+    waiting = list(Screening.objects.waiting().flagged_first().select_related("patient"))
+    decided = list(
+        Screening.objects.filter(clearance__isnull=False)
+        .select_related("patient", "clearance")
+        .order_by("-clearance__decided_at", "-pk")[:RECENT_DECIDED]
+    )
+    return [
+        render_to_string(
+            "screening/panels/staff.html",
+            {"waiting": waiting, "decided": decided, "is_clinician": request.user.is_clinician},
+            request=request,
+        )
+    ]
+
+
+def me_panels(request, *, patient) -> list[str]:
+    screenings = list(Screening.objects.filter(patient=patient).order_by("-submitted_at", "-pk"))
+    return [render_to_string("screening/panels/me.html", {"screenings": screenings}, request=request)]
