@@ -2,5 +2,16 @@ from django.apps import AppConfig
 
 
 class EducationConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'education'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "education"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from education.signals import clinic_content_changed
+
+        # The guide shows the no-driving hours and the clinic's conditions: a change
+        # to either must reach patients at once, not when a cached page expires.
+        for model in ("scheduling.ClinicSettings", "screening.Condition"):
+            post_save.connect(clinic_content_changed, sender=model, dispatch_uid=f"education-{model}-save")
+            post_delete.connect(clinic_content_changed, sender=model, dispatch_uid=f"education-{model}-delete")

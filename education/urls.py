@@ -6,4 +6,5 @@ app_name = "education"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("<slug:slug>/", views.guide, name="guide"),
 ]

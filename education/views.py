@@ -1,8 +1,17 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from education import pages
+
 
 @require_GET
 def index(request):
-    # Placeholder until the education issue lands the guide.
-    return render(request, "education/index.html")
+    return render(request, "education/index.html", {"guides": pages.guide_list()})
+
+
+@require_GET
+def guide(request, slug):
+    page = pages.guide_page(slug)
+    if page is None:
+        return render(request, "education/guide_not_found.html", status=404)
+    return render(request, "education/guide.html", {"page": page})

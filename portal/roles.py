@@ -34,6 +34,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "screening.view_symptomreview",
         "education.view_guide",
         "education.change_guide",
+        # Editing a guide's draft: its sections and their items; revisions are read-only.
+        "education.view_section",
+        "education.add_section",
+        "education.change_section",
+        "education.delete_section",
+        "education.view_item",
+        "education.add_item",
+        "education.change_item",
+        "education.delete_item",
+        "education.view_revision",
     ],
 }
 
