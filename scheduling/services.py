@@ -1,5 +1,442 @@
-"""Scheduling services: booking, cancelling, rescheduling (issue 5)."""
+"""Scheduling services: booking, cancelling, rescheduling, marking (issue 5).
 
+Every write here is keyword-only, runs in one transaction, is audited, and keeps
+the notification outbox in step (scheduling.notifications) inside that same
+transaction. Rule breaks raise ValidationError with a message the front desk can
+act on, and change nothing.
+
+The service checks give friendly messages; on PostgreSQL the exclusion
+constraints (migration 0002) are the guarantee when bookings race. A lost race
+surfaces as an IntegrityError, turned here into a ValidationError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.models import Patient, User
+from portal.services import audit_record
+from scheduling.models import Chair, Course, Session, SessionStatus
 from scheduling.notifications import (
+    notifications_cancel,
     notifications_dispatch,  # noqa: F401  (contract: scheduling.services.notifications_dispatch)
+    notifications_plan,
 )
+from scheduling.planning import (
+    NON_FIELD,
+    Plan,
+    PlannedSession,
+    _check_session,
+    clinic_load,
+    course_plan,
+    day_label,
+    occupancy_fetch,
+    patient_sessions_fetch,
+    time_label,
+)
+
+# A symptom review is due on every 5th session of a course that is not cancelled (5th, 10th, 15th).
+REVIEW_EVERY = 5
+
+RACE_CHAIR = (
+    "Another booking took this chair at the same time a moment ago, so nothing was booked. "
+    "Propose the sessions again to see which chairs are free now."
+)
+RACE_PATIENT = (
+    "This patient was booked at an overlapping time a moment ago, so nothing was booked. "
+    "Check the patient's sessions, then propose the sessions again."
+)
+
+
+def _race_error(exc: IntegrityError) -> ValidationError:
+    text = str(exc)
+    if "session_patient_no_overlap" in text:
+        return ValidationError({NON_FIELD: [RACE_PATIENT]})
+    if "session_chair_no_overlap" in text:
+        return ValidationError({NON_FIELD: [RACE_CHAIR]})
+    return ValidationError({NON_FIELD: ["The booking could not be saved because the schedule changed. Try again."]})
+
+
+def _plan_error(plan: Plan) -> ValidationError:
+    errors = {key: list(messages) for key, messages in plan.errors.items()}
+    problems = plan.problem_dates()
+    if problems:
+        errors.setdefault(NON_FIELD, []).append(
+            "These dates cannot be booked: "
+            + "; ".join(problems)
+            + ". Nothing was booked. Choose another start time or first day, or use the booking page to "
+            "pick another chair, time or day for these sessions."
+        )
+    if not errors:
+        errors[NON_FIELD] = ["The course could not be planned. Check the dates and try again."]
+    return ValidationError(errors)
+
+
+def _lock_patient(patient: Patient | None) -> None:
+    # Bookings of one patient take turns: the clear-day rule spans rows that no
+    # constraint can see, so two courses booked at once must not both pass the check.
+    if patient is not None and patient.pk:
+        list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True))
+
+
+def _review_recompute(*, course_ids: Iterable[int]) -> None:
+    """review_due on the 5th, 10th and 15th session of each course not cancelled; off elsewhere."""
+    rows = (
+        Session.objects.filter(course_id__in=list(course_ids))
+        .order_by("course_id", "start", "pk")
+        .values_list("pk", "course_id", "status", "review_due")
+    )
+    turn_on, turn_off, counts = [], [], {}
+    for pk, course_id, status, review_due in rows:
+        wanted = False
+        if status != SessionStatus.CANCELLED:
+            counts[course_id] = counts.get(course_id, 0) + 1
+            wanted = counts[course_id] % REVIEW_EVERY == 0
+        if wanted and not review_due:
+            turn_on.append(pk)
+        elif review_due and not wanted:
+            turn_off.append(pk)
+    if turn_on:
+        Session.objects.filter(pk__in=turn_on).update(review_due=True)
+    if turn_off:
+        Session.objects.filter(pk__in=turn_off).update(review_due=False)
+
+
+def course_book(
+    *,
+    patient: Patient,
+    first_day: dt.date,
+    sessions_per_week: int,
+    weeks: int,
+    start_time: dt.time,
+    booked_by: User | None = None,
+    weekdays: Sequence[int] | None = None,
+    slots: Sequence[tuple[dt.date, dt.time, Chair | int | None]] | None = None,
+    request=None,
+    now: dt.datetime | None = None,
+) -> Course:
+    """Book a whole course, every session at once or none.
+
+    Without `slots`, every session is at `start_time` (clinic wall clock) on a free
+    chair (the lowest in the clinic's order), on `weekdays` or else the earliest
+    opening days of each 7-day block that keep the rules. It never moves a session
+    to another time by itself. `slots` are (date, time, chair or None) chosen on
+    the booking page, checked and booked session by session in this transaction.
+    """
+    try:
+        with transaction.atomic():
+            _lock_patient(patient)
+            plan = course_plan(
+                patient=patient,
+                first_day=first_day,
+                sessions_per_week=sessions_per_week,
+                weeks=weeks,
+                start_time=start_time,
+                weekdays=list(weekdays) if weekdays else None,
+                slots=list(slots) if slots is not None else None,
+                now=now,
+            )
+            if not plan.ok:
+                raise _plan_error(plan)
+            course = Course.objects.create(
+                patient=patient,
+                first_day=first_day,
+                sessions_per_week=sessions_per_week,
+                weeks=weeks,
+                start_time=start_time,
+                booked_by=booked_by if getattr(booked_by, "is_authenticated", False) else None,
+            )
+            sessions = [
+                Session(
+                    course=course,
+                    patient=patient,
+                    chair=planned.chair,
+                    start=planned.start,
+                    end=planned.end,
+                    occupied_until=planned.until,
+                    review_due=number % REVIEW_EVERY == 0,
+                )
+                for number, planned in enumerate(plan.sessions, start=1)
+            ]
+            Session.objects.bulk_create(sessions)
+            notifications_plan(sessions=sessions, reason="booked")
+            audit_record(
+                actor=booked_by,
+                action="course.book",
+                patient=patient,
+                obj=course,
+                request=request,
+                detail={
+                    "sessions": len(sessions),
+                    "first_day": first_day.isoformat(),
+                    "start_time": time_label(start_time),
+                },
+            )
+    except IntegrityError as exc:
+        raise _race_error(exc) from None
+    return course
+
+
+def session_cancel(
+    *, session: Session, by: User | None = None, reason: str = "", request=None
+) -> None:
+    """Cancel one session: it frees the chair, its pending messages are never sent,
+    and the review markers of the course move to the sessions that still count.
+    Cancelling a cancelled session does nothing."""
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        if locked.status == SessionStatus.CANCELLED:
+            _refresh(session, locked)
+            return
+        if locked.status != SessionStatus.BOOKED:
+            raise ValidationError(
+                f"This session is already marked {locked.get_status_display().lower()}, so it cannot be "
+                "cancelled. Change the mark instead if it was wrong."
+            )
+        locked.status = SessionStatus.CANCELLED
+        locked.status_reason = (reason or "").strip()[:300]
+        locked.sequence += 1
+        locked.save(update_fields=["status", "status_reason", "sequence", "updated_at"])
+        notifications_cancel(sessions=[locked])
+        _review_recompute(course_ids=[locked.course_id])
+        audit_record(
+            actor=by,
+            action="session.cancel",
+            patient=locked.patient,
+            obj=locked,
+            request=request,
+            detail={"reason": locked.status_reason, "start": locked.start.isoformat()},
+        )
+        locked.refresh_from_db(fields=["review_due"])
+    _refresh(session, locked)
+
+
+def _refresh(target: Session, source: Session) -> None:
+    for name in ("status", "status_reason", "sequence", "review_due", "start", "end", "occupied_until", "chair_id"):
+        setattr(target, name, getattr(source, name))
+
+
+def course_cancel_rest(
+    *, course: Course, by: User | None = None, reason: str = "", now: dt.datetime | None = None, request=None
+) -> int:
+    """Cancel every booked session of the course that has not started yet; returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        pending = list(
+            Session.objects.select_for_update()
+            .filter(course=course, status=SessionStatus.BOOKED, start__gt=now)
+            .order_by("start")
+        )
+        if not pending:
+            return 0
+        reason = (reason or "").strip()[:300]
+        Session.objects.filter(pk__in=[s.pk for s in pending]).update(
+            status=SessionStatus.CANCELLED, status_reason=reason, sequence=F("sequence") + 1, updated_at=now
+        )
+        for session in pending:
+            session.status = SessionStatus.CANCELLED
+            session.status_reason = reason
+            session.sequence += 1
+        notifications_cancel(sessions=pending)
+        _review_recompute(course_ids=[course.pk])
+        audit_record(
+            actor=by,
+            action="course.cancel_rest",
+            patient=course.patient,
+            obj=course,
+            request=request,
+            detail={"reason": reason, "cancelled": len(pending), "from": pending[0].start.isoformat()},
+        )
+    return len(pending)
+
+
+def session_reschedule(
+    *,
+    session: Session,
+    day: dt.date,
+    start_time: dt.time,
+    chair: Chair | None = None,
+    by: User | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    request=None,
+) -> Session:
+    """Move one session to another day, time or chair, within its week of the course.
+
+    The same rules hold as for booking: opening hours with recovery, clear days
+    between the patient's sessions, a free active chair (the lowest free one when
+    `chair` is None). The session's SEQUENCE rises so calendars update.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            _lock_patient(session.patient)
+            locked = Session.objects.select_for_update().select_related("course", "chair").get(pk=session.pk)
+            if locked.status != SessionStatus.BOOKED:
+                raise ValidationError(
+                    f"Only a booked session can be moved; this one is {locked.get_status_display().lower()}."
+                )
+            course = locked.course
+            clinic = clinic_load(first_day=day, last_day=day)
+            old_day = clinic.local_date(locked.start)
+            week = (old_day - course.first_day).days // 7
+            block_start = course.first_day + dt.timedelta(days=7 * week)
+            block_end = block_start + dt.timedelta(days=6)
+            if not block_start <= day <= block_end:
+                raise ValidationError(
+                    {
+                        "day": [
+                            f"Keep the session in week {week + 1} of the course ({day_label(block_start)} to "
+                            f"{day_label(block_end)}), so every week still has {course.sessions_per_week} "
+                            "sessions. To change the course itself, cancel the rest and book a new one."
+                        ]
+                    }
+                )
+            planned = PlannedSession(number=0, week=week + 1, day=day, start_time=start_time, requested_chair=chair)
+            theirs = patient_sessions_fetch(patient=locked.patient, exclude_pk=locked.pk)
+            patient_days: dict[dt.date, list] = {}
+            for busy in theirs:
+                patient_days.setdefault(clinic.local_date(busy.start), []).append(busy)
+            windows = []
+            if not clinic.day_problem(day) and not clinic.hours_problem(day, start_time):
+                start, _end, until = clinic.window(day, start_time)
+                windows.append((start, until))
+            occupancy = occupancy_fetch(windows=windows)
+            _check_session(
+                planned,
+                clinic=clinic,
+                now=now,
+                others=[],
+                patient_days=patient_days,
+                occupancy=occupancy,
+                ignore_pk=locked.pk,
+            )
+            if planned.problems:
+                raise ValidationError(
+                    {
+                        NON_FIELD: [
+                            f"{day_label(day)} at {time_label(start_time)} cannot be booked: "
+                            + "; ".join(planned.problems)
+                            + ". Choose another time, day or chair."
+                        ]
+                    }
+                )
+            if (planned.start, planned.chair.pk) == (locked.start, locked.chair_id):
+                raise ValidationError("The session is already at that time on that chair.")
+            previous = {"start": locked.start.isoformat(), "chair": locked.chair.name}
+            notifications_cancel(sessions=[locked])
+            locked.start, locked.end, locked.occupied_until = planned.start, planned.end, planned.until
+            locked.chair = planned.chair
+            locked.status_reason = (reason or "").strip()[:300]
+            locked.sequence += 1
+            locked.save(
+                update_fields=["start", "end", "occupied_until", "chair", "status_reason", "sequence", "updated_at"]
+            )
+            _review_recompute(course_ids=[course.pk])
+            locked.refresh_from_db(fields=["review_due"])
+            notifications_plan(sessions=[locked], reason="rescheduled")
+            audit_record(
+                actor=by,
+                action="session.reschedule",
+                patient=locked.patient,
+                obj=locked,
+                request=request,
+                detail={
+                    "reason": locked.status_reason,
+                    "from": previous,
+                    "to": {"start": locked.start.isoformat(), "chair": locked.chair.name},
+                },
+            )
+    except IntegrityError as exc:
+        raise _race_error(exc) from None
+    _refresh(session, locked)
+    session.chair = locked.chair
+    return session
+
+
+MARKS = {SessionStatus.COMPLETED, SessionStatus.NO_SHOW}
+
+
+def session_mark(
+    *,
+    session: Session,
+    status: str,
+    by: User | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    request=None,
+) -> Session:
+    """Record that a session took place (completed) or that the patient did not come (no-show)."""
+    now = now or timezone.now()
+    if status not in MARKS:
+        raise ValidationError({"status": ["Mark the session completed or no-show."]})
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        if locked.status == SessionStatus.CANCELLED:
+            raise ValidationError("This session was cancelled, so it cannot be marked completed or no-show.")
+        if locked.start > now:
+            raise ValidationError(
+                f"This session starts at {time_label(locked.start.astimezone(clinic_tz()).time())} on "
+                f"{day_label(locked.start.astimezone(clinic_tz()).date())}; mark it once it has started."
+            )
+        if locked.status == status:
+            _refresh(session, locked)
+            return session
+        previous = locked.status
+        locked.status = status
+        locked.status_reason = (reason or "").strip()[:300]
+        locked.save(update_fields=["status", "status_reason", "updated_at"])
+        if status == SessionStatus.NO_SHOW:
+            # A patient who did not come gets no no-driving notice for an infusion they never had.
+            notifications_cancel(sessions=[locked])
+        audit_record(
+            actor=by,
+            action=f"session.mark_{status}",
+            patient=locked.patient,
+            obj=locked,
+            request=request,
+            detail={"reason": locked.status_reason, "previous": previous},
+        )
+    _refresh(session, locked)
+    return session
+
+
+def clinic_tz():
+    from scheduling.models import ClinicSettings
+
+    return ClinicSettings.load().tz
+
+
+def calendar_token_hash(token: str) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def calendar_address_new(*, course: Course, by: User | None = None, request=None) -> str:
+    """A new private subscription token for the course's calendar; the old address stops working.
+
+    Only a hash is stored, so a database leak does not leak live addresses; the
+    patient sees the address once, when it is made.
+    """
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        Course.objects.filter(pk=course.pk).update(calendar_token=calendar_token_hash(token))
+        course.calendar_token = calendar_token_hash(token)
+        audit_record(actor=by, action="course.calendar_address_new", patient=course.patient, obj=course, request=request)
+    return token
+
+
+def calendar_address_revoke(*, course: Course, by: User | None = None, request=None) -> None:
+    with transaction.atomic():
+        Course.objects.filter(pk=course.pk).update(calendar_token="")
+        course.calendar_token = ""
+        audit_record(
+            actor=by, action="course.calendar_address_revoke", patient=course.patient, obj=course, request=request
+        )

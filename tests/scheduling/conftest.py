@@ -1,0 +1,59 @@
+"""Scheduling fixtures: the clinic as the migrations set it up (America/New_York,
+Monday to Friday 08:00-18:00), six chairs, and a cleared patient.
+
+Rows written by data migrations do not survive transactional tests (the tables
+are flushed), so the clinic is (re)created here with get_or_create."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+
+from scheduling.models import Chair, ClinicSettings, OpeningHours
+from screening.models import Clearance
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+# A Friday: the next Monday is 2026-12-07.
+NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=NY)
+MONDAY = dt.date(2026, 12, 7)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def clinic(db):
+    settings, _ = ClinicSettings.objects.get_or_create(pk=1)
+    settings.time_zone = "America/New_York"
+    settings.infusion_minutes, settings.recovery_minutes, settings.min_clear_days = 60, 120, 1
+    settings.save()
+    for weekday in range(5):
+        OpeningHours.objects.update_or_create(
+            clinic=settings, weekday=weekday, defaults={"opens": dt.time(8), "closes": dt.time(18)}
+        )
+    OpeningHours.objects.filter(clinic=settings, weekday__gte=5).delete()
+    return settings
+
+
+@pytest.fixture
+def chairs(clinic):
+    return [Chair.objects.get_or_create(name=f"Chair {n}", defaults={"order": n})[0] for n in range(1, 7)]
+
+
+def clear(patient, clinician):
+    Clearance.objects.create(patient=patient, clinician=clinician, note="Cleared in a test.")
+    return patient
+
+
+@pytest.fixture
+def cleared_patient(patient, clinician):
+    return clear(patient, clinician)
+
+
+@pytest.fixture
+def cleared_other_patient(other_patient, clinician):
+    return clear(other_patient, clinician)
