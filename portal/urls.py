@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("me/", views.me, name="me"),
     path("staff/", views.staff, name="staff"),
+    path("staff/notifications/", include("scheduling.notification_urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),

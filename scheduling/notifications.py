@@ -1,25 +1,708 @@
 """The notification outbox: planning rows for sessions, and dispatching due rows.
 
-Owned by the notifications work (issue 6). Booking, rescheduling and
-cancelling call `notifications_plan` / `notifications_cancel` inside their
-own transaction; Celery beat calls `notifications_dispatch` every minute.
+Every message is a ``Notification`` row written in the same transaction as the booking,
+move or cancellation that causes it. Celery beat runs ``notifications_dispatch`` every
+minute; nothing waits in Celery (no ETA, no countdown).
+
+For the scheduling services (call them inside your own ``transaction.atomic()``; each
+runs a constant number of queries, whatever the number of sessions):
+
+``notifications_plan(*, sessions, reason="booked") -> int``
+    Writes each session's reminder (``ClinicSettings.reminder_lead_hours`` before the
+    start, or at the next dispatch if that is already past), the optional morning
+    reminder, the no-driving notice (at the end of the infusion) and, for sessions with
+    ``review_due``, the symptom-review notice to the patient and to the clinicians.
+    ``reason="booked"`` adds one booking confirmation per course (every session listed,
+    the course's iCalendar file attached); ``reason="rescheduled"`` adds a "session
+    moved" notice. Pending rows of the same kinds for these sessions are cancelled first,
+    so calling it again after a move replaces, never duplicates. Returns rows written.
+
+``notifications_cancel(*, sessions) -> int``
+    Cancels the pending rows of these sessions (a stale reminder is never sent). For the
+    sessions whose ``status`` is already ``cancelled`` it also writes the patient's
+    "session cancelled" notice and re-syncs the symptom-review notices of their courses
+    (``review_due`` moves when a session is cancelled: recompute it first). Call it from
+    ``session_cancel`` after setting the status, and before moving sessions in a
+    reschedule. Returns the number of rows cancelled.
+
+``notifications_session_cancelled(*, sessions) -> int``
+    The same for sessions you are cancelling, whatever their in-memory status: cancels
+    their pending rows and writes the "cancelled" notice (once per session). Returns
+    notices written.
+
+``notifications_review_sync(*, courses) -> int``
+    Makes the review-due notices of these courses match ``Session.review_due``.
+
+``notifications_dispatch(*, now=None) -> int``  (contract)
+    Claims due rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` in a short transaction
+    (status ``sending``, ``claimed_at``), sends outside any transaction, and marks each
+    row ``sent`` with ``sent_at = now`` right after its own send, so a worker killed
+    mid-batch leaves at most the message in flight unaccounted for. Rows left in
+    ``sending`` longer than ``NOTIFICATION_RECLAIM_SECONDS`` (a killed worker) are claimed
+    again. Returns how many were sent.
+
+``notification_resend(*, notification, by) -> Notification``
+    Staff: queue a failed or undeliverable message again.
+
+Channels: email when the patient has an email address (HTML and plain text, calendar
+attached), otherwise a text message when they have a phone number; one channel per
+message, so a patient is not told everything twice. A patient with neither gets rows with
+status ``undeliverable`` that staff see in the notification log. There is no stored
+channel preference yet (no model for it), so the choice follows the contact details.
+Clinicians' review-due notices go by email to every active clinician.
+
+Settings (all optional): ``NOTIFICATION_MAX_ATTEMPTS`` (5), ``NOTIFICATION_RETRY_SECONDS``
+(60: first retry; doubles each time, at most an hour), ``NOTIFICATION_RECLAIM_SECONDS``
+(300), ``NOTIFICATION_BATCH_SIZE`` (200), ``NOTIFICATION_TIME_BUDGET_SECONDS`` (40: stop
+claiming new batches after this, inside the task's time limit),
+``NOTIFICATION_DISPATCH_ON_COMMIT`` (True: after a booking commits, wake the dispatcher
+so the confirmation goes out now rather than at the next beat).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import smtplib
+import time
+from collections import defaultdict
 from collections.abc import Iterable
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+
+from portal.models import Patient, Role, User
+from portal.services import audit_record
+from scheduling import sms
+from scheduling.models import ClinicSettings, Notification, Session, SessionStatus
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+Status = Notification.Status
+Channel = Notification.Channel
+Audience = Notification.Audience
+
+NO_CONTACT = "No email address or phone number on file for this patient."
+TEMPLATE_DIR = "scheduling/notifications"
+# Reminders about a session are worthless once it has started; these kinds expire.
+SESSION_SCHEDULE_KINDS = (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE)
+# Messages about the course or the cancellation itself go out even though the session is cancelled.
+SENT_EVEN_IF_CANCELLED = (Kind.CANCELLED, Kind.BOOKING_CONFIRMATION)
 
 
-def notifications_plan(*, sessions: Iterable, reason: str = "booked") -> int:
-    """Write the outbox rows for these sessions (reason: "booked" | "rescheduled"). Placeholder."""
-    return 0
+def _setting(name: str, default):
+    return getattr(settings, name, default)
 
 
-def notifications_cancel(*, sessions: Iterable) -> int:
-    """Cancel the pending rows of these sessions, so nothing stale is sent. Placeholder."""
-    return 0
+# --- Planning ---------------------------------------------------------------------
 
 
-def notifications_dispatch(*, now=None) -> int:
-    """Send what is due at `now`. Placeholder."""
-    return 0
+def _patient_channel(patient: Patient) -> str | None:
+    if patient.email:
+        return Channel.EMAIL
+    if patient.phone:
+        return Channel.SMS
+    return None
+
+
+def _next_sequences(session_ids: list[int]) -> dict[tuple[int, str], int]:
+    """Highest session_sequence used per (session, kind): a new row must go above it,
+    so replacing a message never collides with the row it replaces."""
+    rows = (
+        Notification.objects.filter(session_id__in=session_ids)
+        .values("session_id", "kind")
+        .annotate(top=Max("session_sequence"))
+    )
+    return {(row["session_id"], row["kind"]): row["top"] for row in rows}
+
+
+class _RowWriter:
+    """Builds Notification rows for one planning call, with safe sequences."""
+
+    def __init__(self, sessions: list[Session]):
+        self.sessions = sessions
+        self.patients = Patient.objects.in_bulk({s.patient_id for s in sessions})
+        self.used = _next_sequences([s.pk for s in sessions])
+        self.rows: list[Notification] = []
+
+    def add(self, session: Session, kind: str, *, send_at, expires_at=None, audience=Audience.PATIENT):
+        key = (session.pk, kind)
+        sequence = session.sequence if key not in self.used else max(session.sequence, self.used[key] + 1)
+        if audience == Audience.CLINICIANS:
+            channel, status, error = Channel.EMAIL, Status.PENDING, ""
+        else:
+            channel = _patient_channel(self.patients[session.patient_id])
+            status, error = (Status.PENDING, "") if channel else (Status.UNDELIVERABLE, NO_CONTACT)
+            channel = channel or Channel.EMAIL
+        self.rows.append(
+            Notification(
+                session=session,
+                kind=kind,
+                channel=channel,
+                audience=audience,
+                send_at=send_at,
+                expires_at=expires_at,
+                status=status,
+                last_error=error,
+                session_sequence=sequence,
+            )
+        )
+
+    def save(self) -> int:
+        Notification.objects.bulk_create(self.rows)
+        # Rows for a patient in both audiences share a key; later kinds see the new top.
+        return len(self.rows)
+
+
+def no_driving_until(*, session: Session, clinic: ClinicSettings | None = None) -> dt.datetime:
+    """The moment the no-driving (and no alcohol or drugs) window ends."""
+    clinic = clinic or ClinicSettings.load()
+    return session.end + dt.timedelta(hours=clinic.no_driving_hours)
+
+
+def clock_text(moment: dt.datetime, tz) -> str:
+    """"11:00 PM on Tuesday, March 3" in the clinic's zone."""
+    local = timezone.localtime(moment, tz)
+    return _("%(time)s on %(date)s") % {
+        "time": dateformat.format(local, "g:i A"),
+        "date": dateformat.format(local, "l, F j"),
+    }
+
+
+def no_driving_context(*, session: Session, clinic: ClinicSettings | None = None) -> dict:
+    """Context for ``scheduling/notifications/no_driving_notice.html``, the printable
+    notice a session page can include: the same words as the message."""
+    clinic = clinic or ClinicSettings.load()
+    until = no_driving_until(session=session, clinic=clinic)
+    return {"until": until, "until_text": clock_text(until, clinic.tz), "hours": clinic.no_driving_hours}
+
+
+def _morning_reminder_at(session: Session, clinic: ClinicSettings) -> dt.datetime:
+    local_day = timezone.localtime(session.start, clinic.tz).date()
+    return dt.datetime.combine(local_day, clinic.morning_reminder_time, tzinfo=clinic.tz)
+
+
+def _plan_session(writer: _RowWriter, session: Session, clinic: ClinicSettings, now: dt.datetime) -> None:
+    if session.start > now:
+        reminder_at = max(session.start - dt.timedelta(hours=clinic.reminder_lead_hours), now)
+        writer.add(session, Kind.REMINDER, send_at=reminder_at, expires_at=session.start)
+        if clinic.morning_reminder:
+            morning = _morning_reminder_at(session, clinic)
+            # Only a distinct second message: after the first reminder, before the session.
+            if reminder_at < morning < session.start and morning > now:
+                writer.add(session, Kind.MORNING_REMINDER, send_at=morning, expires_at=session.start)
+    until = no_driving_until(session=session, clinic=clinic)
+    if until > now:
+        writer.add(session, Kind.NO_DRIVING, send_at=session.end, expires_at=until)
+    if session.review_due:
+        writer.add(session, Kind.REVIEW_DUE, send_at=session.end)
+        writer.add(session, Kind.REVIEW_DUE, send_at=session.end, audience=Audience.CLINICIANS)
+
+
+def _wake_dispatcher() -> None:
+    """After commit: ask a worker to dispatch now. Failure is harmless (beat runs every
+    minute and the rows are safe in PostgreSQL), so a broker outage never fails a booking."""
+    if not _setting("NOTIFICATION_DISPATCH_ON_COMMIT", True):
+        return
+    try:
+        from scheduling.tasks import dispatch_notifications
+
+        dispatch_notifications.apply_async(retry=False)
+    except Exception:  # noqa: BLE001 - broker down: beat will pick the rows up
+        logger.warning("Could not wake the notification dispatcher; beat will send the messages.", exc_info=True)
+
+
+def notifications_plan(*, sessions: Iterable[Session], reason: str = "booked") -> int:
+    """Write the outbox rows for these sessions (reason: "booked" | "rescheduled")."""
+    if reason not in ("booked", "rescheduled"):
+        raise ValueError(f"Unknown planning reason {reason!r}: use 'booked' or 'rescheduled'.")
+    sessions = [s for s in sessions if s.status != SessionStatus.CANCELLED]
+    if not sessions:
+        return 0
+    clinic = ClinicSettings.load()
+    now = timezone.now()
+    session_ids = [s.pk for s in sessions]
+    replaced = [*SESSION_SCHEDULE_KINDS, Kind.RESCHEDULED]
+    Notification.objects.filter(session_id__in=session_ids, status=Status.PENDING, kind__in=replaced).update(
+        status=Status.CANCELLED, last_error="Replaced by a newer message for this session."
+    )
+    writer = _RowWriter(sessions)
+    for session in sessions:
+        _plan_session(writer, session, clinic, now)
+        if reason == "rescheduled" and session.start > now:
+            writer.add(session, Kind.RESCHEDULED, send_at=now, expires_at=session.start)
+    if reason == "booked":
+        first_of_course: dict[int, Session] = {}
+        for session in sessions:
+            current = first_of_course.get(session.course_id)
+            if current is None or session.start < current.start:
+                first_of_course[session.course_id] = session
+        for session in first_of_course.values():
+            writer.add(session, Kind.BOOKING_CONFIRMATION, send_at=now)
+    written = writer.save()
+    transaction.on_commit(_wake_dispatcher, robust=True)
+    return written
+
+
+def _write_cancelled_notices(sessions: list[Session]) -> int:
+    if not sessions:
+        return 0
+    now = timezone.now()
+    already = set(
+        Notification.objects.filter(session__in=sessions, kind=Kind.CANCELLED)
+        .exclude(status=Status.CANCELLED)
+        .values_list("session_id", flat=True)
+    )
+    writer = _RowWriter([s for s in sessions if s.pk not in already])
+    for session in writer.sessions:
+        if session.start > now:
+            writer.add(session, Kind.CANCELLED, send_at=now)
+    written = writer.save()
+    if written:
+        transaction.on_commit(_wake_dispatcher, robust=True)
+    return written
+
+
+def notifications_review_sync(*, courses: Iterable) -> int:
+    """Make the review-due notices of these courses follow ``Session.review_due`` (it is
+    recomputed when a session is cancelled). Returns rows cancelled plus rows written."""
+    course_ids = [getattr(c, "pk", c) for c in courses]
+    if not course_ids:
+        return 0
+    now = timezone.now()
+    changed = (
+        Notification.objects.filter(
+            session__course_id__in=course_ids, kind=Kind.REVIEW_DUE, status=Status.PENDING
+        )
+        .filter(Q(session__review_due=False) | Q(session__status=SessionStatus.CANCELLED))
+        .update(status=Status.CANCELLED, last_error="The symptom review moved to another session.")
+    )
+    have = set(
+        Notification.objects.filter(session__course_id__in=course_ids, kind=Kind.REVIEW_DUE)
+        .exclude(status__in=[Status.CANCELLED, Status.EXPIRED])
+        .values_list("session_id", "audience")
+    )
+    due = list(
+        Session.objects.filter(course_id__in=course_ids, review_due=True, end__gt=now).exclude(
+            status=SessionStatus.CANCELLED
+        )
+    )
+    writer = _RowWriter(due)
+    for session in due:
+        for audience in (Audience.PATIENT, Audience.CLINICIANS):
+            if (session.pk, audience) not in have:
+                writer.add(session, Kind.REVIEW_DUE, send_at=session.end, audience=audience)
+    return changed + writer.save()
+
+
+def notifications_cancel(*, sessions: Iterable[Session]) -> int:
+    """Cancel the pending rows of these sessions, so nothing stale is sent; for sessions
+    already cancelled, also write the patient's "cancelled" notice."""
+    sessions = list(sessions)
+    if not sessions:
+        return 0
+    cancelled = (
+        Notification.objects.filter(session__in=sessions, status=Status.PENDING)
+        .exclude(kind__in=SENT_EVEN_IF_CANCELLED)
+        .update(status=Status.CANCELLED, last_error="The session was cancelled or moved.")
+    )
+    gone = [s for s in sessions if s.status == SessionStatus.CANCELLED]
+    if gone:
+        _write_cancelled_notices(gone)
+        notifications_review_sync(courses={s.course_id for s in gone})
+    return cancelled
+
+
+def notifications_session_cancelled(*, sessions: Iterable[Session]) -> int:
+    """Cancel these sessions' pending rows and tell the patient (once per session)."""
+    sessions = list(sessions)
+    if not sessions:
+        return 0
+    Notification.objects.filter(session__in=sessions, status=Status.PENDING).exclude(
+        kind__in=SENT_EVEN_IF_CANCELLED
+    ).update(status=Status.CANCELLED, last_error="The session was cancelled.")
+    written = _write_cancelled_notices(sessions)
+    notifications_review_sync(courses={s.course_id for s in sessions})
+    return written
+
+
+# --- Staff actions -------------------------------------------------------------------
+
+
+RESENDABLE = (Status.FAILED, Status.UNDELIVERABLE)
+
+
+def notification_resend(*, notification: Notification, by: User | None = None, request=None) -> Notification:
+    """Queue a failed or undeliverable message again, for the next dispatch."""
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("session__patient")
+            .get(pk=notification.pk)
+        )
+        if row.status not in RESENDABLE:
+            raise ValidationError(
+                _("Only a failed or undeliverable message can be sent again; this one is %(status)s.")
+                % {"status": row.get_status_display().lower()}
+            )
+        now = timezone.now()
+        if row.expires_at and row.expires_at <= now:
+            raise ValidationError(_("This message is out of date (its session has started or its window has passed)."))
+        if row.session.is_cancelled and row.kind not in SENT_EVEN_IF_CANCELLED:
+            raise ValidationError(_("The session was cancelled, so this message would be wrong now."))
+        channel = row.channel
+        if row.audience == Audience.PATIENT:
+            channel = _patient_channel(row.session.patient)
+            if channel is None:
+                raise ValidationError(
+                    _("Add an email address or a phone number to the patient's record, then send it again.")
+                )
+        row.channel = channel
+        row.status = Status.PENDING
+        row.attempts = 0
+        row.send_at = now
+        row.claimed_at = None
+        row.last_error = ""
+        try:
+            with transaction.atomic():
+                row.save(update_fields=["channel", "status", "attempts", "send_at", "claimed_at", "last_error"])
+        except IntegrityError:
+            raise ValidationError(_("The same message is already queued on that channel.")) from None
+        audit_record(
+            actor=by,
+            action="notification.resend",
+            patient=row.session.patient,
+            obj=row,
+            request=request,
+            detail={"kind": row.kind, "channel": row.channel},
+        )
+    transaction.on_commit(_wake_dispatcher, robust=True)
+    return row
+
+
+# --- Dispatching -----------------------------------------------------------------------
+
+
+class TransientSendError(Exception):
+    """Trying again later may work."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    # smtplib errors (4xx and 5xx alike: a refusal can be a full mailbox or a policy
+    # hiccup; after NOTIFICATION_MAX_ATTEMPTS the row is failed and staff see it),
+    # network errors (ConnectionError and timeouts are OSErrors) and SMS provider trouble.
+    return isinstance(exc, smtplib.SMTPException | OSError | sms.SmsTransientError | TransientSendError)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    base = _setting("NOTIFICATION_RETRY_SECONDS", 60)
+    return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _reclaim_stuck() -> int:
+    """Rows a killed worker left in `sending` go back to the queue."""
+    cutoff = timezone.now() - dt.timedelta(seconds=_setting("NOTIFICATION_RECLAIM_SECONDS", 300))
+    return Notification.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
+        status=Status.PENDING, claimed_at=None
+    )
+
+
+def _claim(now: dt.datetime, limit: int) -> list[int]:
+    """The short transaction: lock due rows other dispatchers have not locked, mark them ours."""
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.due(now)
+            .order_by("send_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(status=Status.SENDING, claimed_at=timezone.now())
+    return ids
+
+
+class _Outbound:
+    """What one dispatch run shares between rows: settings, connections, lookups."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self.clinic = ClinicSettings.load()
+        self.tz = self.clinic.tz
+        self._email = None
+        self._sms = None
+        self._clinicians: list[str] | None = None
+        self._calendars: dict[int, bytes | None] = {}
+        self.course_sessions: dict[int, list[Session]] = {}
+        site = settings.SITE_URL.rstrip("/")
+        self.me_url = site + reverse("me")
+        self.site = site
+        self.domain = urlparse(site).hostname or "clinic.example"
+
+    @property
+    def email(self):
+        if self._email is None:
+            # One SMTP connection for the whole run, not one per message.
+            connection = get_connection(fail_silently=False)
+            connection.open()
+            self._email = connection
+        return self._email
+
+    def email_reset(self) -> None:
+        if self._email is not None:
+            try:
+                self._email.close()
+            except Exception:  # noqa: BLE001 - a broken connection is dropped either way
+                pass
+            self._email = None
+
+    @property
+    def sms(self):
+        if self._sms is None:
+            self._sms = sms.sms_backend()
+        return self._sms
+
+    def clinicians(self) -> list[str]:
+        if self._clinicians is None:
+            self._clinicians = list(
+                User.objects.filter(groups__name=Role.CLINICIAN, is_active=True)
+                .exclude(email="")
+                .order_by("email")
+                .values_list("email", flat=True)
+                .distinct()
+            )
+        return self._clinicians
+
+    def calendar(self, course) -> bytes | None:
+        if course.pk not in self._calendars:
+            try:
+                from scheduling.calendar import course_calendar
+            except ImportError:
+                self._calendars[course.pk] = None
+            else:
+                self._calendars[course.pk] = course_calendar(courses=[course])
+        return self._calendars[course.pk]
+
+    def close(self) -> None:
+        self.email_reset()
+
+
+def _context(row: Notification, out: _Outbound) -> dict:
+    session = row.session
+    patient = session.patient
+    context = {
+        "notification": row,
+        "patient": patient,
+        "session": session,
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "me_url": out.me_url,
+        "start_text": clock_text(session.start, out.tz),
+        "end_text": clock_text(session.end, out.tz),
+        "chair": session.chair.name,
+    }
+    if row.kind == Kind.NO_DRIVING:
+        until = row.expires_at or no_driving_until(session=session, clinic=out.clinic)
+        context["until_text"] = clock_text(until, out.tz)
+        context["hours"] = out.clinic.no_driving_hours
+    if row.kind in (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED):
+        context["course_sessions"] = [
+            {"start_text": clock_text(s.start, out.tz), "chair": s.chair.name}
+            for s in out.course_sessions.get(session.course_id, [])
+        ]
+    if row.audience == Audience.CLINICIANS:
+        context["staff_url"] = out.site + reverse("notifications:patient-log", args=[patient.pk])
+    return context
+
+
+SUBJECTS = {  # gettext_noop: translated when the message is built
+    Kind.BOOKING_CONFIRMATION: "Your infusion sessions are booked",
+    Kind.REMINDER: "Reminder: your infusion session at %(start)s",
+    Kind.MORNING_REMINDER: "Today: your infusion session at %(start)s",
+    Kind.NO_DRIVING: "Do not drive until %(until)s",
+    Kind.REVIEW_DUE: "Your symptom review is due",
+    Kind.RESCHEDULED: "Your infusion session has moved to %(start)s",
+    Kind.CANCELLED: "Your infusion session at %(start)s is cancelled",
+}
+
+
+def _template(row: Notification) -> str:
+    name = row.kind
+    if row.audience == Audience.CLINICIANS:
+        name += "_clinicians"
+    return f"{TEMPLATE_DIR}/{name}"
+
+
+def _subject(row: Notification, context: dict) -> str:
+    if row.audience == Audience.CLINICIANS:
+        return _("Symptom review due: %(patient)s") % {"patient": context["patient"].full_name}
+    return _(SUBJECTS[row.kind]) % {"start": context["start_text"], "until": context.get("until_text", "")}
+
+
+def notification_email(row: Notification, out: _Outbound, to: list[str]) -> EmailMultiAlternatives:
+    context = _context(row, out)
+    template = _template(row)
+    context["subject"] = _subject(row, context)
+    message = EmailMultiAlternatives(
+        subject=f"{settings.CLINIC_NAME}: {context['subject']}",
+        body=render_to_string(f"{template}.txt", context),
+        to=to,
+        connection=out.email,
+        headers={
+            "Message-ID": make_msgid(idstring=f"n{row.pk}", domain=out.domain),
+            "X-Notification-ID": str(row.pk),
+        },
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    if row.kind in (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED):
+        ics = out.calendar(row.session.course)
+        if ics:
+            message.attach("sessions.ics", ics, "text/calendar")
+    return message
+
+
+def notification_text(row: Notification, out: _Outbound) -> str:
+    return render_to_string(f"{_template(row)}.sms.txt", _context(row, out)).strip()
+
+
+def _deliver(row: Notification, out: _Outbound) -> tuple[str, str]:
+    """Send one claimed row; returns its new (status, note). Raises when sending failed."""
+    session = row.session
+    if session.is_cancelled and row.kind not in SENT_EVEN_IF_CANCELLED:
+        return Status.CANCELLED, "The session was cancelled."
+    if row.expires_at and out.now >= row.expires_at:
+        return Status.EXPIRED, "Not sent in time: the session had started or the window had passed."
+    if row.kind == Kind.REVIEW_DUE and not session.review_due:
+        return Status.CANCELLED, "The symptom review moved to another session."
+    if row.kind == Kind.BOOKING_CONFIRMATION and not out.course_sessions.get(session.course_id):
+        return Status.CANCELLED, "Every session of the course was cancelled."
+    if row.audience == Audience.CLINICIANS:
+        recipients = out.clinicians()
+        if not recipients:
+            return Status.UNDELIVERABLE, "No active clinician has an email address."
+        notification_email(row, out, recipients).send()
+        return Status.SENT, ""
+    patient = session.patient
+    if row.channel == Channel.EMAIL and patient.email:
+        notification_email(row, out, [patient.email]).send()
+        return Status.SENT, ""
+    if row.channel == Channel.SMS and patient.phone:
+        sms.sms_send(to=patient.phone, body=notification_text(row, out), backend=out.sms)
+        return Status.SENT, ""
+    return Status.UNDELIVERABLE, NO_CONTACT if not (patient.email or patient.phone) else (
+        "The patient's contact details changed; a member of staff can send it again."
+    )
+
+
+def _load_claimed(ids: list[int], out: _Outbound) -> list[Notification]:
+    rows = list(
+        Notification.objects.filter(pk__in=ids, status=Status.SENDING)
+        .select_related("session__patient", "session__course", "session__chair")
+        .order_by("send_at", "pk")
+    )
+    courses = {
+        r.session.course_id
+        for r in rows
+        if r.kind in (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
+        and r.session.course_id not in out.course_sessions
+    }
+    if courses:
+        listing = defaultdict(list)
+        for s in (
+            Session.objects.filter(course_id__in=courses)
+            .exclude(status=SessionStatus.CANCELLED)
+            .select_related("chair")
+            .order_by("start")
+        ):
+            listing[s.course_id].append(s)
+        for course_id in courses:
+            out.course_sessions[course_id] = listing.get(course_id, [])
+    return rows
+
+
+def _record(row: Notification, status: str, note: str, now: dt.datetime) -> None:
+    fields = {"status": status, "last_error": note[:500], "claimed_at": None}
+    if status == Status.SENT:
+        fields["sent_at"] = now
+    Notification.objects.filter(pk=row.pk).update(**fields)
+
+
+def _record_failure(row: Notification, exc: BaseException, now: dt.datetime, *, transient: bool) -> None:
+    attempts = row.attempts + 1
+    note = f"{type(exc).__name__}: {exc}"[:500]
+    if transient and attempts < _setting("NOTIFICATION_MAX_ATTEMPTS", 5):
+        Notification.objects.filter(pk=row.pk).update(
+            status=Status.PENDING, attempts=attempts, last_error=note, claimed_at=None, send_at=now + _backoff(attempts)
+        )
+    else:
+        Notification.objects.filter(pk=row.pk).update(
+            status=Status.FAILED, attempts=attempts, last_error=note, claimed_at=None
+        )
+
+
+def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | None = None) -> int:
+    """Send what is due at `now` (default: the real clock); record `now` as sent_at;
+    return how many were sent. Safe to run in several workers at once."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    now = now or timezone.now()
+    batch_size = batch_size or _setting("NOTIFICATION_BATCH_SIZE", 200)
+    deadline = time.monotonic() + _setting("NOTIFICATION_TIME_BUDGET_SECONDS", 40)
+    _reclaim_stuck()
+    out = _Outbound(now)
+    sent = 0
+    try:
+        while True:
+            ids = _claim(now, batch_size)
+            if not ids:
+                break
+            pending = set(ids)
+            try:
+                for row in _load_claimed(ids, out):
+                    try:
+                        status, note = _deliver(row, out)
+                    except SoftTimeLimitExceeded:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - one bad row never stops the batch
+                        transient = _is_transient(exc)
+                        if transient:
+                            logger.warning("Notification %s not sent (will retry): %s", row.pk, exc)
+                            out.email_reset()
+                        else:
+                            logger.exception("Notification %s failed", row.pk)
+                        _record_failure(row, exc, now, transient=transient)
+                    else:
+                        _record(row, status, note, now)
+                        sent += status == Status.SENT
+                    pending.discard(row.pk)
+            finally:
+                if pending:
+                    # Interrupted (time limit, shutdown): give back what we claimed but did not try.
+                    Notification.objects.filter(pk__in=pending, status=Status.SENDING).update(
+                        status=Status.PENDING, claimed_at=None
+                    )
+            if len(ids) < batch_size or time.monotonic() > deadline:
+                break
+    finally:
+        out.close()
+    return sent
+
+
+# --- Reads for the staff log ---------------------------------------------------------------
+
+
+def notifications_for_patient(patient: Patient):
+    return (
+        Notification.objects.filter(session__patient=patient)
+        .select_related("session__chair")
+        .order_by("-send_at", "-pk")
+    )
