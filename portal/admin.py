@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from portal.models import AuditEvent, Invitation, Patient, User
+from portal.services import audit_record
 
 
 @admin.register(User)
@@ -23,6 +24,13 @@ class PatientAdmin(admin.ModelAdmin):
     list_display = ["last_name", "first_name", "email", "phone", "date_of_birth", "user"]
     search_fields = ["last_name", "first_name", "email", "phone"]
     raw_id_fields = ["user"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        patient = Patient.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if patient is not None and response.status_code == 200:
+            audit_record(actor=request.user, action="patient.view_admin", patient=patient, obj=patient, request=request)
+        return response
 
 
 @admin.register(Invitation)

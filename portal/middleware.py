@@ -1,5 +1,8 @@
 """Session time limits and friendly pages for bare error responses."""
 
+import json
+import logging
+import re
 import time
 
 from django.conf import settings
@@ -67,4 +70,42 @@ class FriendlyErrorPagesMiddleware:
         if response.status_code == 405 and not response.content:
             response.content = render_to_string("405.html", request=request)
             response["Content-Type"] = "text/html; charset=utf-8"
+        return response
+
+
+# A path segment of 20+ URL-safe characters with a digit, capital or underscore in
+# it is a secret token; lower-case slugs (guide addresses) are left readable.
+_TOKEN_SEGMENT = re.compile(r"/(?=[A-Za-z0-9_\-]*[0-9A-Z_])[A-Za-z0-9_\-]{20,}(?=/|\.|$)")
+request_log = logging.getLogger("portal.request")
+
+
+def path_for_log(path: str) -> str:
+    """The path with secrets (invitation, reset and calendar tokens) masked."""
+    return _TOKEN_SEGMENT.sub("/<token>", path)
+
+
+class RequestLogMiddleware:
+    """One structured line per request: method, path with tokens masked, status,
+    duration and the user's id. No names, emails, query strings or bodies:
+    patient data never reaches the logs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.monotonic()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        request_log.info(
+            json.dumps(
+                {
+                    "method": request.method,
+                    "path": path_for_log(request.path),
+                    "status": response.status_code,
+                    "ms": round((time.monotonic() - started) * 1000, 1),
+                    "user": user.pk if user is not None and user.is_authenticated else None,
+                },
+                separators=(",", ":"),
+            )
+        )
         return response

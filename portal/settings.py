@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -279,5 +280,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        # One line per request (portal.middleware.RequestLogMiddleware); off with LOG_REQUESTS=0.
+        "portal.request": {"level": "INFO" if env.bool("LOG_REQUESTS", default=True) else "WARNING"},
     },
 }
