@@ -89,7 +89,7 @@ def markup_problems(text: str) -> list[str]:
         if name not in PLACEHOLDERS:
             problems.append(
                 _("{%(name)s} is not a value the guide knows; use one of: %(known)s")
-                % {"name": name, "known": ", ".join("{%s}" % p for p in PLACEHOLDERS)}
+                % {"name": name, "known": ", ".join("{" + p + "}" for p in PLACEHOLDERS)}
             )
     return problems
 

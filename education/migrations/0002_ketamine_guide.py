@@ -55,7 +55,7 @@ SECTIONS = [
             p("Now doctors also use ketamine to treat two health problems. They are still doing research on both:"),
             point("Depression that has not gotten better with other treatments. "
                   "This is called treatment-resistant depression. It is a kind of clinical depression."),
-            point(f"Post-traumatic stress disorder ({PTSD}). This can start after a very scary or harmful event."),
+            point(f"A condition called post-traumatic stress disorder ({PTSD}). It can start after a very scary or harmful event."),
             p("Ketamine infusion is most suitable for people who have not gotten better with other treatments."),
             p("Researchers are also testing it for people who are dependent on opioids, alcohol or cocaine. "
               "Why? Ketamine acts on receptors in the brain. These receptors are part of the brain's "

@@ -1,0 +1,200 @@
+"""The published guide carries every fact of FACTS.md section A, in plain words."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import textstat
+from django.conf import settings
+
+from scheduling.models import ClinicSettings
+from screening.models import Condition
+from tests.education.conftest import GUIDE_URL, main_html, main_text
+
+pytestmark = pytest.mark.django_db
+
+SIDE_EFFECTS = {
+    "more than 10 in 100": [
+        ("feeling sick to your stomach and throwing up", "nausea and vomiting"),
+        ("high blood pressure", "hypertension"),
+        ("the heart pumps harder", "increased cardiac output"),
+        ("fast heartbeat", "tachycardia"),
+        ("seeing things that are not there", "visual hallucinations"),
+        ("a dream-like experience", "vivid dreams"),
+        ("out-of-body sensation", "dissociative anaesthesia"),
+    ],
+    "1 to 10 in 100": [
+        ("slow heartbeat", "bradycardia"),
+        ("double vision", "diplopia"),
+        ("low blood pressure", "hypotension"),
+        ("pressure inside the eye", "increased intraocular pressure"),
+        ("pain where the needle goes in", "injection-site pain"),
+        ("eyes moving on their own", "nystagmus"),
+    ],
+    "fewer than 1 in 100": [
+        ("severe allergic reaction", "anaphylaxis"),
+        ("irregular heartbeat", "cardiac arrhythmia"),
+        ("a weak cough when something goes down the wrong way", "depressed cough reflex"),
+        ("muscle twitches", "fasciculations"),
+        ("too much saliva", "hypersalivation"),
+        ("the body burns energy faster", "increased metabolic rate"),
+        ("stiff, tight muscles", "hypertonia"),
+        ("vocal cords suddenly tighten", "laryngospasm"),
+        ("slowed or stopped breathing", "respiratory depression or apnoea"),
+    ],
+}
+
+# One phrase (or more) per FACTS.md section A fact outside the side-effect lists.
+FACTS = [
+    "anesthetic",
+    "treatment-resistant depression",
+    "clinical depression",
+    "post-traumatic stress disorder",
+    "PTSD",
+    "not gotten better with other treatments",
+    "not FDA approved",
+    "used off label",
+    "opioids, alcohol or cocaine",
+    "pleasure pathway",
+    "different way from common antidepressants",
+    "NMDA receptor",
+    "glutamate",
+    "AMPA receptor",
+    "synaptogenesis",
+    "gene expression",
+    "mood, thought patterns",
+    "cognition",
+    "inflammation signals",
+    "several of these things happen at once",
+    "still studying",
+    "Empty your bladder",
+    "Lie down in a relaxed position",
+    "care providers",
+    "phone and headphones",
+    "45 to 60 minutes",
+    "monitor",
+    "before you are cleared to go home",
+    "1 to 2 hours after the infusion ends",
+    "12 hours after each treatment",
+    "Do not drive for 12 hours",
+    "alcohol or take drugs (intoxicants)",
+    "responsible adult",
+    "2 to 3 sessions each week",
+    "2 to 3 a week",
+    "6 weeks",
+    "at most 18 sessions",
+    "times that suit you",
+    "every 5 sessions",
+    "Some signs we can measure",
+    "after 1 or 2 sessions",
+    "For most people it takes longer",
+    "911",
+    "988",
+]
+
+
+def test_it_states_every_fact_of_the_clinics_material(client):
+    text = main_text(client.get(GUIDE_URL))
+    missing = [fact for fact in FACTS if fact not in text]
+    assert not missing, missing
+
+
+def test_it_groups_every_side_effect_by_how_often_it_happens_plain_name_first(client):
+    content = main_html(client.get(GUIDE_URL))
+    tables = re.findall(r"<h3 id=\"([^\"]+)\">(.*?)</h3>\s*<div class=\"table-responsive\">\s*<table[^>]*aria-labelledby=\"\1\">(.*?)</table>", content, re.S)
+    assert len(tables) == 3
+    for (_, heading, table), (band, effects) in zip(tables, SIDE_EFFECTS.items(), strict=True):
+        assert band in heading
+        rows = re.findall(r"<tr><td class=\"plain-name\">(.*?)</td><td>(.*?)</td></tr>", table)
+        assert [(plain.replace("&#x27;", "'"), term) for plain, term in rows] == effects
+
+
+def test_the_day_of_a_session_is_an_ordered_list_of_six_steps(client):
+    content = main_html(client.get(GUIDE_URL))
+    section = re.search(r'<section id="day-of-session".*?</section>', content, re.S).group(0)
+    steps = re.search(r"<ol class=\"guide-steps\">(.*?)</ol>", section, re.S).group(1)
+    assert steps.count("<li>") == 6
+
+
+def test_every_clinic_condition_appears_in_plain_words_leading_to_the_self_screening(client):
+    content = main_html(client.get(GUIDE_URL))
+    section = re.search(r'<section id="caution".*?</section>', content, re.S).group(0)
+    clinic = list(Condition.objects.from_clinic().values_list("plain", flat=True))
+    assert len(clinic) == 22
+    for plain in clinic:
+        assert f"<li>{plain}</li>" in section
+    assert 'href="/screening/"' in section
+    assert "does not mean you cannot have treatment" in section
+    assert "clinician" in section
+
+
+def test_the_conditions_come_from_the_screening_data_not_a_copy(client):
+    condition = Condition.objects.from_clinic().get(code="epilepsy")
+    condition.plain = "Do you have epilepsy, or have you ever had a seizure?"
+    condition.save()
+    assert "Do you have epilepsy, or have you ever had a seizure?" in main_text(client.get(GUIDE_URL))
+
+
+def test_the_conditions_match_the_clinics_own_list(client):
+    data = json.loads(Path(settings.BASE_DIR, "screening/data/contraindications.json").read_text())
+    text = main_text(client.get(GUIDE_URL))
+    for entry in data["conditions"]:
+        assert (entry["plain"] in text) == (entry["source"] == "clinic"), entry["code"]
+
+
+def test_the_no_driving_hours_follow_the_clinic_setting(client):
+    assert "Do not drive for 12 hours" in main_text(client.get(GUIDE_URL))
+    clinic = ClinicSettings.load()
+    clinic.no_driving_hours = 24
+    clinic.save()
+    text = main_text(client.get(GUIDE_URL))
+    assert "Do not drive for 24 hours" in text
+    assert "For 24 hours after each treatment, do not drive" in text
+    assert "12 hours" not in text
+
+
+def test_the_clinic_phone_comes_from_settings_as_a_link(client, settings):
+    settings.CLINIC_PHONE = "(555) 123-4567"
+    content = main_html(client.get(GUIDE_URL))
+    assert '<a href="tel:+15551234567">(555) 123-4567</a>' in content
+
+
+def test_the_main_text_reads_at_us_grade_eight_or_lower(client):
+    text = main_text(client.get(GUIDE_URL))
+    grade = textstat.flesch_kincaid_grade(text)
+    assert grade <= 8, grade
+
+
+def test_it_has_a_table_of_contents_linking_to_every_section(client):
+    content = main_html(client.get(GUIDE_URL))
+    toc = re.search(r'<nav class="guide-toc".*?</nav>', content, re.S).group(0)
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    assert anchors[:9] == [
+        "what-it-is", "how-it-works", "is-it-approved", "day-of-session", "after-session",
+        "how-many-sessions", "side-effects", "caution", "when-to-call",
+    ]
+    for anchor in anchors:
+        assert f'<section id="{anchor}"' in content
+
+
+def test_it_explains_medical_terms_in_a_glossary(client):
+    content = main_html(client.get(GUIDE_URL))
+    for abbr, expansion in [
+        ("NMDA", "N-methyl-D-aspartate"),
+        ("FDA", "Food and Drug Administration"),
+        ("PTSD", "post-traumatic stress disorder"),
+        ("AMPA", "alpha-amino-3-hydroxy-5-methyl-4-isoxazolepropionic acid"),
+    ]:
+        assert f'<dfn><abbr title="{expansion}">{abbr}</abbr></dfn>' in content
+    assert "<dfn>Synaptogenesis</dfn>" in content
+
+
+def test_it_has_one_h1_a_title_a_description_and_a_print_stylesheet(client):
+    content = client.get(GUIDE_URL).content.decode()
+    assert content.count("<h1") == 1
+    assert "<title>Ketamine infusion: a guide for patients · " in content
+    assert '<meta name="description" content="What ketamine infusion is, who it may help' in content
+    assert "/static/css/education.css" in content
+    css = Path(settings.BASE_DIR, "static/css/education.css").read_text()
+    assert "@media print" in css
