@@ -164,10 +164,16 @@ class _RowWriter:
         return len(self.rows)
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Arithmetic in real hours: Python adds timedeltas to wall-clock time within a zone,
+    which would make a 12-hour window 11 or 13 hours across a daylight-saving change."""
+    return moment.astimezone(dt.UTC)
+
+
 def no_driving_until(*, session: Session, clinic: ClinicSettings | None = None) -> dt.datetime:
     """The moment the no-driving (and no alcohol or drugs) window ends."""
     clinic = clinic or ClinicSettings.load()
-    return session.end + dt.timedelta(hours=clinic.no_driving_hours)
+    return _utc(session.end) + dt.timedelta(hours=clinic.no_driving_hours)
 
 
 def clock_text(moment: dt.datetime, tz) -> str:
@@ -194,7 +200,7 @@ def _morning_reminder_at(session: Session, clinic: ClinicSettings) -> dt.datetim
 
 def _plan_session(writer: _RowWriter, session: Session, clinic: ClinicSettings, now: dt.datetime) -> None:
     if session.start > now:
-        reminder_at = max(session.start - dt.timedelta(hours=clinic.reminder_lead_hours), now)
+        reminder_at = max(_utc(session.start) - dt.timedelta(hours=clinic.reminder_lead_hours), now)
         writer.add(session, Kind.REMINDER, send_at=reminder_at, expires_at=session.start)
         if clinic.morning_reminder:
             morning = _morning_reminder_at(session, clinic)
@@ -237,11 +243,8 @@ def notifications_plan(*, sessions: Iterable[Session], reason: str = "booked") -
         status=Status.CANCELLED, last_error="Replaced by a newer message for this session."
     )
     writer = _RowWriter(sessions)
-    for session in sessions:
-        _plan_session(writer, session, clinic, now)
-        if reason == "rescheduled" and session.start > now:
-            writer.add(session, Kind.RESCHEDULED, send_at=now, expires_at=session.start)
     if reason == "booked":
+        # The confirmation first (same send_at, lower pk): it is what the patient expects to read first.
         first_of_course: dict[int, Session] = {}
         for session in sessions:
             current = first_of_course.get(session.course_id)
@@ -249,6 +252,10 @@ def notifications_plan(*, sessions: Iterable[Session], reason: str = "booked") -
                 first_of_course[session.course_id] = session
         for session in first_of_course.values():
             writer.add(session, Kind.BOOKING_CONFIRMATION, send_at=now)
+    for session in sessions:
+        if reason == "rescheduled" and session.start > now:
+            writer.add(session, Kind.RESCHEDULED, send_at=now, expires_at=session.start)
+        _plan_session(writer, session, clinic, now)
     written = writer.save()
     transaction.on_commit(_wake_dispatcher, robust=True)
     return written

@@ -1,0 +1,240 @@
+"""Planning the outbox: which messages a booking, a move and a cancellation write, and when."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail
+
+from portal.models import Patient
+from scheduling.models import ClinicSettings, Notification, SessionStatus
+from scheduling.notifications import (
+    NO_CONTACT,
+    no_driving_context,
+    notifications_cancel,
+    notifications_dispatch,
+    notifications_plan,
+    notifications_session_cancelled,
+)
+from tests.scheduling.test_notification_support import (  # noqa: F401
+    _quiet_dispatcher_wakeups,
+    clinic_time,
+    make_session,
+    sms_outbox,
+)
+
+pytestmark = pytest.mark.django_db
+Kind, Status = Notification.Kind, Notification.Status
+
+
+@pytest.fixture
+def monday_morning():
+    with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False) as traveller:
+        yield traveller
+
+
+def kinds(session):
+    return sorted(session.notifications.values_list("kind", "audience", "status"))
+
+
+def test_a_booking_writes_a_reminder_a_no_driving_notice_and_one_confirmation_per_course(patient, monday_morning):
+    first = make_session(patient, clinic_time(2026, 3, 4, 10))
+    second = make_session(patient, clinic_time(2026, 3, 6, 10), course=first.course)
+
+    written = notifications_plan(sessions=[second, first])
+
+    assert written == 5
+    assert kinds(first) == [
+        ("booking_confirmation", "patient", "pending"),
+        ("no_driving", "patient", "pending"),
+        ("reminder", "patient", "pending"),
+    ]
+    assert kinds(second) == [("no_driving", "patient", "pending"), ("reminder", "patient", "pending")]
+    reminder = first.notifications.get(kind=Kind.REMINDER)
+    assert reminder.send_at == first.start - dt.timedelta(hours=24)
+    assert reminder.expires_at == first.start
+    assert reminder.channel == "email"
+
+
+def test_a_session_booked_inside_the_reminder_lead_time_is_reminded_at_the_next_dispatch(patient, monday_morning):
+    session = make_session(patient, clinic_time(2026, 3, 2, 15))
+    notifications_plan(sessions=[session])
+    reminder = session.notifications.get(kind=Kind.REMINDER)
+    assert reminder.send_at == clinic_time(2026, 3, 2, 9)
+
+    assert notifications_dispatch() == 2  # the confirmation and the reminder
+    assert [m.subject.split(": ", 1)[1] for m in mail.outbox] == [
+        "Your infusion sessions are booked",
+        "Reminder: your infusion session at 3:00 PM on Monday, March 2",
+    ]
+
+
+def test_the_no_driving_notice_names_the_clock_time_in_the_clinic_zone(patient, monday_morning):
+    session = make_session(patient, clinic_time(2026, 3, 3, 10))  # a Tuesday; ends 11:00 AM
+    notifications_plan(sessions=[session])
+    notice = session.notifications.get(kind=Kind.NO_DRIVING)
+    assert notice.send_at == session.end
+    assert notice.expires_at == session.end + dt.timedelta(hours=12)
+
+    Notification.objects.filter(kind=Kind.BOOKING_CONFIRMATION).delete()
+    assert notifications_dispatch(now=session.end) == 1  # the reminder has expired; the notice goes
+    (message,) = mail.outbox
+    assert "until 11:00 PM on Tuesday, March 3" in message.body
+    assert "responsible adult take you home" in message.body
+    assert "until 11:00 PM on Tuesday, March 3" in message.alternatives[0][0]
+    assert no_driving_context(session=session)["until_text"] == "11:00 PM on Tuesday, March 3"
+
+
+def test_the_no_driving_window_is_twelve_real_hours_across_the_daylight_saving_change(patient, monday_morning):
+    # Clocks go forward at 2:00 AM on Sunday, March 8, 2026: 2:00 PM EST + 12 h = 3:00 AM EDT.
+    session = make_session(patient, clinic_time(2026, 3, 7, 13))
+    assert no_driving_context(session=session)["until_text"] == "3:00 AM on Sunday, March 8"
+
+
+def test_the_clinic_sets_the_reminder_lead_and_the_no_driving_hours(patient, monday_morning):
+    clinic = ClinicSettings.load()
+    clinic.reminder_lead_hours, clinic.no_driving_hours = 48, 24
+    clinic.save()
+    session = make_session(patient, clinic_time(2026, 3, 5, 10))
+    notifications_plan(sessions=[session])
+    assert session.notifications.get(kind=Kind.REMINDER).send_at == clinic_time(2026, 3, 3, 10)
+    assert session.notifications.get(kind=Kind.NO_DRIVING).expires_at == clinic_time(2026, 3, 6, 11)
+
+
+def test_a_morning_reminder_is_added_when_the_clinic_turns_it_on(patient, monday_morning):
+    clinic = ClinicSettings.load()
+    clinic.morning_reminder = True
+    clinic.save()
+    session = make_session(patient, clinic_time(2026, 3, 5, 13))
+    notifications_plan(sessions=[session])
+    morning = session.notifications.get(kind=Kind.MORNING_REMINDER)
+    assert morning.send_at == clinic_time(2026, 3, 5, 7)
+    assert morning.expires_at == session.start
+
+
+def test_the_review_due_notice_goes_to_the_patient_and_the_clinicians_when_the_session_ends(
+    patient, clinician, monday_morning
+):
+    session = make_session(patient, clinic_time(2026, 3, 4, 10), review_due=True)
+    notifications_plan(sessions=[session])
+    rows = session.notifications.filter(kind=Kind.REVIEW_DUE)
+    assert sorted(rows.values_list("audience", flat=True)) == ["clinicians", "patient"]
+    assert {row.send_at for row in rows} == {session.end}
+
+    notifications_dispatch(now=session.end)
+    recipients = sorted(tuple(m.to) for m in mail.outbox if "review" in m.subject.lower())
+    assert recipients == sorted([(clinician.email,), (patient.email,)])
+    patient_message = next(m for m in mail.outbox if m.to == [patient.email] and "review" in m.subject.lower())
+    assert "/me/" in patient_message.body
+
+
+def test_a_patient_with_no_email_and_no_phone_is_recorded_undeliverable_for_staff(monday_morning):
+    unreachable = Patient.objects.create(first_name="Una", last_name="Reach", email="", phone="")
+    session = make_session(unreachable, clinic_time(2026, 3, 4, 10))
+    notifications_plan(sessions=[session])
+    assert set(session.notifications.values_list("status", "last_error")) == {(Status.UNDELIVERABLE, NO_CONTACT)}
+    assert notifications_dispatch(now=session.end) == 0
+    assert mail.outbox == []
+
+
+def test_a_patient_with_only_a_phone_gets_text_messages(sms_outbox, monday_morning):  # noqa: F811
+    texter = Patient.objects.create(first_name="Tex", last_name="Ter", email="", phone="(555) 010-0199")
+    session = make_session(texter, clinic_time(2026, 3, 3, 10))
+    notifications_plan(sessions=[session])
+    assert set(session.notifications.values_list("channel", flat=True)) == {"sms"}
+
+    notifications_dispatch(now=session.end)
+    bodies = [m.body for m in sms_outbox]
+    assert any("until 11:00 PM on Tuesday, March 3" in body for body in bodies)
+    assert {m.to for m in sms_outbox} == {"(555) 010-0199"}
+    assert mail.outbox == []
+
+
+def test_planning_runs_the_same_number_of_queries_for_one_session_or_fifteen(patient, monday_morning):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ClinicSettings.load()
+    one = [make_session(patient, clinic_time(2026, 3, 2, 15))]
+    many = [make_session(patient, clinic_time(2026, 3, 2, 15) + dt.timedelta(days=n)) for n in range(1, 16)]
+    with CaptureQueriesContext(connection) as single:
+        notifications_plan(sessions=one)
+    with CaptureQueriesContext(connection) as fifteen:
+        notifications_plan(sessions=many)
+    assert len(fifteen) == len(single) <= 6
+
+
+def test_planning_again_after_a_move_replaces_the_pending_messages(patient, monday_morning):
+    session = make_session(patient, clinic_time(2026, 3, 4, 10))
+    notifications_plan(sessions=[session])
+    old_reminder = session.notifications.get(kind=Kind.REMINDER)
+
+    session.start += dt.timedelta(days=1)
+    session.end += dt.timedelta(days=1)
+    session.occupied_until += dt.timedelta(days=1)
+    session.sequence += 1
+    session.save()
+    notifications_plan(sessions=[session], reason="rescheduled")
+
+    old_reminder.refresh_from_db()
+    assert old_reminder.status == Status.CANCELLED
+    live = session.notifications.filter(status=Status.PENDING)
+    assert sorted(live.values_list("kind", flat=True)) == ["booking_confirmation", "no_driving", "reminder", "rescheduled"]
+    assert live.get(kind=Kind.REMINDER).send_at == clinic_time(2026, 3, 4, 10)
+
+    notifications_dispatch()
+    moved = [m for m in mail.outbox if "moved" in m.subject]
+    assert len(moved) == 1 and "10:00 AM on Thursday, March 5" in moved[0].body
+
+
+def test_planning_twice_with_the_same_session_version_never_doubles_a_message(patient, monday_morning):
+    session = make_session(patient, clinic_time(2026, 3, 4, 10))
+    notifications_plan(sessions=[session])
+    notifications_plan(sessions=[session], reason="rescheduled")
+    assert session.notifications.filter(kind=Kind.REMINDER, status=Status.PENDING).count() == 1
+
+
+def test_cancelling_a_session_cancels_its_pending_messages_and_tells_the_patient(patient, monday_morning):
+    session = make_session(patient, clinic_time(2026, 3, 4, 10))
+    notifications_plan(sessions=[session])
+    session.status = SessionStatus.CANCELLED
+    session.save()
+
+    cancelled = notifications_cancel(sessions=[session])
+
+    assert cancelled == 2  # the reminder and the no-driving notice; the confirmation is about the course
+    assert session.notifications.get(kind=Kind.REMINDER).status == Status.CANCELLED
+    notice = session.notifications.get(kind=Kind.CANCELLED)
+    assert notice.status == Status.PENDING
+
+    notifications_session_cancelled(sessions=[session])  # called again: still one notice
+    assert session.notifications.filter(kind=Kind.CANCELLED).count() == 1
+
+    sent = notifications_dispatch(now=session.end)
+    subjects = [m.subject for m in mail.outbox]
+    assert sent == 1
+    assert any("is cancelled" in s and "10:00 AM on Wednesday, March 4" in s for s in subjects)
+    assert not any("Reminder" in s or "drive" in s for s in subjects)
+
+
+def test_a_stale_reminder_is_never_sent_for_a_session_cancelled_behind_the_outbox(patient, monday_morning):
+    session = make_session(patient, clinic_time(2026, 3, 4, 10))
+    notifications_plan(sessions=[session])
+    Notification.objects.filter(kind=Kind.BOOKING_CONFIRMATION).delete()
+    session.status = SessionStatus.CANCELLED
+    session.save()  # cancelled without telling the outbox
+
+    assert notifications_dispatch(now=session.start - dt.timedelta(hours=1)) == 0
+    assert session.notifications.get(kind=Kind.REMINDER).status == Status.CANCELLED
+    assert mail.outbox == []
+
+
+def test_a_review_notice_follows_the_review_when_it_moves(patient, monday_morning):
+    session = make_session(patient, clinic_time(2026, 3, 4, 10), review_due=True)
+    notifications_plan(sessions=[session])
+    session.review_due = False
+    session.save()
+    notifications_dispatch(now=session.end)
+    assert set(session.notifications.filter(kind=Kind.REVIEW_DUE).values_list("status", flat=True)) == {
+        Status.CANCELLED
+    }
