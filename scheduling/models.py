@@ -140,6 +140,14 @@ class CourseQuerySet(models.QuerySet):
             return self.filter(patient__user=user)
         return self.none()
 
+    def with_calendar_token(self, token: str):
+        """The course whose private subscription address carries `token` (only its hash is stored)."""
+        if not token or len(token) > 100:
+            return self.none()
+        import hashlib
+
+        return self.filter(calendar_token=hashlib.sha256(token.encode()).hexdigest())
+
 
 class Course(models.Model):
     """A course of treatment: 2 or 3 sessions a week for 1 to 6 weeks."""
@@ -191,6 +199,13 @@ class SessionQuerySet(models.QuerySet):
 
     def past(self, now=None):
         return self.filter(start__lt=now or timezone.now())
+
+    def on_day(self, day, tz):
+        """Sessions starting on `day` in the clinic's time zone `tz`."""
+        import datetime as dt
+
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+        return self.filter(start__gte=start, start__lt=dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
 
     def holding_chair_between(self, start, end):
         """Sessions (not cancelled) whose chair time overlaps [start, end)."""

@@ -1,2 +1,369 @@
+"""Scheduling pages: the front desk's booking, day sheet, week view and session
+changes; the patient's calendar file and subscription address.
 
-# Create your views here.
+Views stay thin: a scoped lookup (another patient gets 404), one service call,
+render or redirect. Every staff view of a patient's data is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.decorators import staff_required
+from portal.services import audit_record, patient_invite, patient_register
+from scheduling import services
+from scheduling.calendar import course_calendar
+from scheduling.forms import (
+    BookingForm,
+    CancelForm,
+    CancelRestForm,
+    DateJumpForm,
+    MarkForm,
+    RegisterPatientForm,
+    RescheduleForm,
+    apply_errors,
+    slots_from_post,
+)
+from scheduling.models import ClinicSettings, Course, Session
+from scheduling.planning import course_plan
+from scheduling.sheets import day_sheet, week_sheet
+
+
+def clinic_today() -> dt.date:
+    return timezone.now().astimezone(ClinicSettings.load().tz).date()
+
+
+# --- Booking ---------------------------------------------------------------------
+
+
+@never_cache
+@staff_required
+@require_http_methods(["GET", "POST"])
+def book(request):
+    """Propose every session before writing anything; book the whole course or none."""
+    initial = {"first_day": clinic_today() + dt.timedelta(days=1)}
+    if request.GET.get("patient", "").isdigit():
+        initial["patient"] = int(request.GET["patient"])
+    form = BookingForm(request.POST or None, initial=initial)
+    plan, slot_errors = None, []
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action", "propose")
+        slots = None
+        if action in ("update", "book"):
+            slots, slot_errors = slots_from_post(request.POST)
+        booking_failed = False
+        wanted = form.service_kwargs()
+        if action == "book" and not slot_errors:
+            try:
+                course = services.course_book(**wanted, slots=slots, booked_by=request.user, request=request)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+                booking_failed = True
+            else:
+                messages.success(
+                    request,
+                    _("Booked %(count)s sessions for %(name)s.")
+                    % {"count": course.sessions.count(), "name": course.patient.full_name},
+                )
+                return redirect("scheduling:course", pk=course.pk)
+        plan = course_plan(**wanted, slots=slots, with_alternatives=True)
+        if not booking_failed:
+            for key, errors in plan.errors.items():
+                form.add_error(key if key in form.fields else None, errors)
+        if not plan.sessions:
+            plan = None
+    return render(request, "scheduling/book.html", {"form": form, "plan": plan, "slot_errors": slot_errors})
+
+
+@never_cache
+@staff_required
+@require_http_methods(["GET", "POST"])
+def register_patient(request):
+    """A patient who phoned in: their record, for the clinician's clearance queue, and an optional invitation."""
+    form = RegisterPatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            patient = patient_register(
+                first_name=data["first_name"], last_name=data["last_name"], email=data["email"],
+                phone=data["phone"], date_of_birth=data["date_of_birth"], registered_by=request.user,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is registered. A clinician must clear them before a course can be booked.")
+                % {"name": patient.full_name},
+            )
+            if data["invite"]:
+                try:
+                    patient_invite(patient=patient, invited_by=request.user)
+                except ValidationError as exc:
+                    messages.warning(request, _("No invitation was sent: %(why)s") % {"why": " ".join(exc.messages)})
+                else:
+                    messages.info(request, _("A portal invitation was emailed to %(email)s.") % {"email": patient.email})
+            return redirect("staff")
+    return render(request, "scheduling/register.html", {"form": form})
+
+
+# --- Day sheet and week view -------------------------------------------------------
+
+
+def _jump(request, name):
+    form = DateJumpForm(request.GET)
+    if form.is_valid():
+        return redirect(name, day=form.cleaned_data["date"].isoformat())
+    return redirect(name, day=clinic_today().isoformat())
+
+
+def _parse_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Http404("Not a date") from None
+
+
+@never_cache
+@staff_required
+@require_GET
+def day_jump(request):
+    return _jump(request, "scheduling:day")
+
+
+@never_cache
+@staff_required
+@require_GET
+def day(request, day):
+    day = _parse_day(day)
+    sheet = day_sheet(day=day)
+    audit_record(
+        actor=request.user, action="schedule.day_view", request=request,
+        detail={"date": day.isoformat(), "sessions": len(sheet["sessions"]) + len(sheet["cancelled"])},
+    )
+    context = {
+        **sheet,
+        "jump": DateJumpForm(initial={"date": day}),
+        "previous": day - dt.timedelta(days=1),
+        "next": day + dt.timedelta(days=1),
+        "today": clinic_today(),
+    }
+    return render(request, "scheduling/day.html", context)
+
+
+@never_cache
+@staff_required
+@require_GET
+def week_jump(request):
+    return _jump(request, "scheduling:week")
+
+
+@never_cache
+@staff_required
+@require_GET
+def week(request, day):
+    day = _parse_day(day)
+    sheet = week_sheet(day=day)
+    audit_record(
+        actor=request.user, action="schedule.week_view", request=request,
+        detail={"monday": sheet["monday"].isoformat(), "sessions": len(sheet["sessions"])},
+    )
+    context = {
+        **sheet,
+        "jump": DateJumpForm(initial={"date": day}),
+        "previous": sheet["monday"] - dt.timedelta(days=7),
+        "next": sheet["monday"] + dt.timedelta(days=7),
+    }
+    return render(request, "scheduling/week.html", context)
+
+
+# --- One session, one course ----------------------------------------------------------
+
+
+def _session_page(request, session, *, status=200, **forms):
+    tz = ClinicSettings.load().tz
+    local = session.start.astimezone(tz)
+    context = {
+        "session": session,
+        "tz": tz,
+        "reschedule_form": forms.get("reschedule_form")
+        or RescheduleForm(initial={"day": local.date(), "start_time": local.time(), "chair": session.chair_id}),
+        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "mark_form": forms.get("mark_form") or MarkForm(),
+    }
+    return render(request, "scheduling/session.html", context, status=status)
+
+
+def _staff_session(request, pk):
+    return get_object_or_404(
+        Session.objects.for_user(request.user).select_related("patient", "chair", "course"), pk=pk
+    )
+
+
+@never_cache
+@staff_required
+@require_GET
+def session_detail(request, pk):
+    session = _staff_session(request, pk)
+    audit_record(actor=request.user, action="session.view", patient=session.patient, obj=session, request=request)
+    return _session_page(request, session)
+
+
+@staff_required
+@require_POST
+def session_cancel(request, pk):
+    session = _staff_session(request, pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.session_cancel(session=session, by=request.user, reason=form.cleaned_data["reason"],
+                                    request=request)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The session was cancelled. The patient is told."))
+            return redirect("scheduling:session", pk=session.pk)
+    return _session_page(request, session, status=400, cancel_form=form)
+
+
+@staff_required
+@require_POST
+def session_reschedule(request, pk):
+    session = _staff_session(request, pk)
+    form = RescheduleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_reschedule(
+                session=session, day=data["day"], start_time=data["start_time"], chair=data["chair"],
+                by=request.user, reason=data["reason"], request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The session was moved. The patient is told."))
+            return redirect("scheduling:session", pk=session.pk)
+    return _session_page(request, session, status=400, reschedule_form=form)
+
+
+@staff_required
+@require_POST
+def session_mark(request, pk):
+    session = _staff_session(request, pk)
+    form = MarkForm(request.POST)
+    if form.is_valid():
+        try:
+            services.session_mark(session=session, status=form.cleaned_data["status"], by=request.user,
+                                  reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The session was marked %(status)s.") % {
+                "status": session.get_status_display().lower()})
+            return redirect("scheduling:session", pk=session.pk)
+    return _session_page(request, session, status=400, mark_form=form)
+
+
+def _course_page(request, course, *, status=200, form=None):
+    sessions = list(course.sessions.select_related("chair"))
+    context = {
+        "course": course,
+        "sessions": sessions,
+        "tz": ClinicSettings.load().tz,
+        "form": form or CancelRestForm(),
+        "now": timezone.now(),
+    }
+    return render(request, "scheduling/course.html", context, status=status)
+
+
+@never_cache
+@staff_required
+@require_GET
+def course_detail(request, pk):
+    course = get_object_or_404(Course.objects.for_user(request.user).select_related("patient"), pk=pk)
+    audit_record(actor=request.user, action="course.view", patient=course.patient, obj=course, request=request)
+    return _course_page(request, course)
+
+
+@staff_required
+@require_POST
+def course_cancel_rest(request, pk):
+    course = get_object_or_404(Course.objects.for_user(request.user).select_related("patient"), pk=pk)
+    form = CancelRestForm(request.POST)
+    if form.is_valid():
+        count = services.course_cancel_rest(course=course, by=request.user, reason=form.cleaned_data["reason"],
+                                            request=request)
+        messages.success(request, _("%(count)s upcoming session(s) cancelled.") % {"count": count})
+        return redirect("scheduling:course", pk=course.pk)
+    return _course_page(request, course, status=400, form=form)
+
+
+# --- The patient's calendar ------------------------------------------------------------
+
+
+def _ics(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def my_calendar(request):
+    """Every course of the signed-in patient as one .ics file."""
+    courses = list(Course.objects.filter(patient__user=request.user))
+    if not courses:
+        raise Http404("No course")
+    return _ics(course_calendar(courses=courses), "my-sessions.ics")
+
+
+@login_required
+@require_GET
+def course_ics(request, pk):
+    course = get_object_or_404(Course.objects.for_user(request.user), pk=pk)
+    if request.user.is_clinic_staff:
+        audit_record(actor=request.user, action="course.calendar_download", patient=course.patient, obj=course,
+                     request=request)
+    return _ics(course_calendar(courses=[course]), f"course-{course.pk}.ics")
+
+
+@never_cache
+@login_required
+@require_POST
+def subscription_new(request, pk):
+    """A new private subscription address; the old one stops working. Shown once."""
+    course = get_object_or_404(Course.objects.filter(patient__user=request.user), pk=pk)
+    token = services.calendar_address_new(course=course, by=request.user, request=request)
+    address = request.build_absolute_uri(reverse("scheduling:subscription-feed", args=[token]))
+    webcal = "webcal://" + address.split("://", 1)[1]
+    return render(request, "scheduling/subscription.html", {"course": course, "address": address, "webcal": webcal})
+
+
+@login_required
+@require_POST
+def subscription_stop(request, pk):
+    course = get_object_or_404(Course.objects.filter(patient__user=request.user), pk=pk)
+    services.calendar_address_revoke(course=course, by=request.user, request=request)
+    messages.success(request, _("The subscription address no longer works."))
+    return redirect("me")
+
+
+@require_GET
+def subscription_feed(request, token):
+    """Calendar apps fetch this without signing in: the unguessable token is the key."""
+    course = Course.objects.with_calendar_token(token).first()
+    if course is None:
+        raise Http404("Unknown calendar address")
+    return _ics(course_calendar(courses=[course]), f"course-{course.pk}.ics")

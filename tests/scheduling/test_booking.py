@@ -207,7 +207,7 @@ def test_it_refuses_a_time_earlier_today(cleared_patient, frozen):
 
 def test_when_no_chair_is_free_it_names_the_date_and_books_nothing(cleared_patient):
     wednesday = MONDAY + dt.timedelta(days=2)
-    for n in range(6):
+    for _n in range(6):
         book(clear(PatientFactory(), _clinician()), first_day=wednesday, sessions_per_week=2, weeks=1)
     before = Session.objects.count()
     with pytest.raises(ValidationError) as excinfo:

@@ -1,0 +1,41 @@
+"""The scheduling sections of /me/ (the patient's sessions and calendar) and /staff/ (today's chairs)."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from scheduling.models import Chair, ClinicSettings, Course, Session
+
+PAST_SHOWN = 20
+
+
+def me_panels(request, *, patient) -> list[str]:
+    clinic = ClinicSettings.load()
+    now = timezone.now()
+    sessions = list(Session.objects.filter(patient=patient).select_related("course").order_by("start", "pk"))
+    upcoming = [s for s in sessions if s.start >= now]
+    past = [s for s in sessions if s.start < now][-PAST_SHOWN:][::-1]
+    courses = list(Course.objects.filter(patient=patient).order_by("-first_day", "-pk"))
+    context = {
+        "upcoming": upcoming,
+        "past": past,
+        "courses": courses,
+        "clinic": clinic,
+        "tz": clinic.tz,
+    }
+    return [render_to_string("scheduling/panels/me.html", context, request=request)]
+
+
+def staff_panels(request) -> list[str]:
+    clinic = ClinicSettings.load()
+    tz = clinic.tz
+    today = timezone.now().astimezone(tz).date()
+    chairs = list(Chair.objects.all())
+    todays = list(Session.objects.on_day(today, tz).not_cancelled().select_related("patient").order_by("start"))
+    by_chair = {chair.pk: [] for chair in chairs}
+    for session in todays:
+        by_chair.setdefault(session.chair_id, []).append(session)
+    rows = [{"chair": chair, "sessions": by_chair[chair.pk]} for chair in chairs]
+    context = {"rows": rows, "today": today, "count": len(todays), "tz": tz}
+    return [render_to_string("scheduling/panels/staff.html", context, request=request)]
