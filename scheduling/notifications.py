@@ -647,10 +647,12 @@ def _record_failure(row: Notification, exc: BaseException, now: dt.datetime, *, 
     attempts = row.attempts + 1
     note = f"{type(exc).__name__}: {exc}"[:500]
     if transient and attempts < _setting("NOTIFICATION_MAX_ATTEMPTS", 5):
+        logger.warning("Notification %s not sent, attempt %s; will retry: %s", row.pk, attempts, note)
         Notification.objects.filter(pk=row.pk).update(
             status=Status.PENDING, attempts=attempts, last_error=note, claimed_at=None, send_at=now + _backoff(attempts)
         )
     else:
+        logger.error("Notification %s failed after %s attempts: %s", row.pk, attempts, note)
         Notification.objects.filter(pk=row.pk).update(
             status=Status.FAILED, attempts=attempts, last_error=note, claimed_at=None
         )
@@ -682,8 +684,7 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                     except Exception as exc:  # noqa: BLE001 - one bad row never stops the batch
                         transient = _is_transient(exc)
                         if transient:
-                            logger.warning("Notification %s not sent (will retry): %s", row.pk, exc)
-                            out.email_reset()
+                            out.email_reset()  # the SMTP connection may be broken; open a new one
                         else:
                             logger.exception("Notification %s failed", row.pk)
                         _record_failure(row, exc, now, transient=transient)
