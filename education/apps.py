@@ -6,9 +6,11 @@ class EducationConfig(AppConfig):
     name = "education"
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
-        from education.signals import clinic_content_changed
+        from education.signals import clinic_content_changed, ensure_clinic_guide
+
+        post_migrate.connect(ensure_clinic_guide, sender=self, dispatch_uid="education-ensure-clinic-guide")
 
         # The guide shows the no-driving hours and the clinic's conditions: a change
         # to either must reach patients at once, not when a cached page expires.

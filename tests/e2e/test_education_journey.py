@@ -1,0 +1,44 @@
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_visitor_finds_the_guide_and_jumps_to_a_section(page, assert_accessible, csp_violations):
+    page.goto("/learn/")
+    assert page.locator("h1").count() == 1
+    assert_accessible(page, context="/learn/")
+
+    page.get_by_role("link", name="Ketamine infusion: a guide for patients").click()
+    page.wait_for_url("**/learn/ketamine-infusion/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ketamine infusion: a guide for patients")
+    assert page.title().startswith("Ketamine infusion: a guide for patients")
+    assert_accessible(page, context="the guide")
+
+    toc = page.get_by_role("navigation", name="On this page")
+    toc.get_by_role("link", name="Side effects").click()
+    page.wait_for_url("**/learn/ketamine-infusion/#side-effects")
+    expect(page.get_by_role("heading", level=2, name="Side effects")).to_be_in_viewport()
+    expect(page.get_by_role("table", name="Common: more than 10 in 100 people")).to_be_visible()
+    assert_accessible(page, context="the guide at #side-effects")
+
+    toc.get_by_role("link", name="Conditions that call for caution").click()
+    page.get_by_role("link", name="Start the self-screening").click()
+    page.wait_for_url("**/screening/**")
+    assert not [e for e in csp_violations if "Content Security Policy" in e], csp_violations
+
+
+def test_the_guide_prints_without_navigation(page):
+    page.goto("/learn/ketamine-infusion/")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="On this page")).to_be_hidden()
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.get_by_role("heading", level=2, name="Side effects")).to_be_visible()
+
+
+def test_an_unknown_guide_offers_the_way_back(page, assert_accessible):
+    response = page.goto("/learn/not-a-guide/")
+    assert response.status == 404
+    assert_accessible(page, context="guide 404")
+    page.get_by_role("link", name="See all patient guides").click()
+    page.wait_for_url("**/learn/")
