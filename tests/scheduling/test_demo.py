@@ -1,0 +1,16 @@
+import datetime as dt
+
+from django.core.management import call_command
+
+from scheduling.models import Chair, Course, Session
+from tests.scheduling.conftest import NOW, NY
+
+
+def test_seed_demo_books_one_course_for_the_demo_patient_and_is_idempotent(db, frozen, capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert list(Chair.objects.values_list("name", flat=True)) == [f"Chair {n}" for n in range(1, 7)]
+    course = Course.objects.get(patient__email="patient@clinic.example")
+    assert course.first_day > NOW.date() and course.sessions.count() == 18
+    assert {s.start.astimezone(NY).time() for s in Session.objects.all()} == {dt.time(10)}
+    assert "Booked a demo course" in capsys.readouterr().out
