@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import smtplib
 import time
 from collections import defaultdict
@@ -73,11 +74,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from portal.models import Patient, Role, User
@@ -450,10 +452,23 @@ class _Outbound:
         self._clinicians: list[str] | None = None
         self._calendars: dict[int, bytes | None] = {}
         self.course_sessions: dict[int, list[Session]] = {}
+        self.skeletons: dict[str, str] = {}
+        self._clock: dict[dt.datetime, str] = {}
         site = settings.SITE_URL.rstrip("/")
-        self.me_url = site + reverse("me")
         self.site = site
         self.domain = urlparse(site).hostname or "clinic.example"
+        self.constants = {
+            "clinic_name": settings.CLINIC_NAME,
+            "clinic_phone": settings.CLINIC_PHONE,
+            "me_url": site + reverse("me"),
+            "hours": self.clinic.no_driving_hours,
+        }
+
+    def clock(self, moment: dt.datetime) -> str:
+        text = self._clock.get(moment)
+        if text is None:
+            text = self._clock[moment] = clock_text(moment, self.tz)
+        return text
 
     @property
     def email(self):
@@ -503,32 +518,61 @@ class _Outbound:
         self.email_reset()
 
 
-def _context(row: Notification, out: _Outbound) -> dict:
+def _values(row: Notification, out: _Outbound) -> dict[str, str]:
+    """The per-message words: names and clock times. Everything else is the same for a kind."""
     session = row.session
     patient = session.patient
-    context = {
-        "notification": row,
-        "patient": patient,
-        "session": session,
-        "clinic_name": settings.CLINIC_NAME,
-        "clinic_phone": settings.CLINIC_PHONE,
-        "me_url": out.me_url,
-        "start_text": clock_text(session.start, out.tz),
-        "end_text": clock_text(session.end, out.tz),
+    values = {
+        "first_name": patient.first_name,
+        "full_name": patient.full_name,
+        "start_text": out.clock(session.start),
         "chair": session.chair.name,
     }
     if row.kind == Kind.NO_DRIVING:
         until = row.expires_at or no_driving_until(session=session, clinic=out.clinic)
-        context["until_text"] = clock_text(until, out.tz)
-        context["hours"] = out.clinic.no_driving_hours
-    if row.kind in (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED):
-        context["course_sessions"] = [
-            {"start_text": clock_text(s.start, out.tz), "chair": s.chair.name}
-            for s in out.course_sessions.get(session.course_id, [])
-        ]
+        values["end_text"] = out.clock(session.end)
+        values["until_text"] = out.clock(until)
     if row.audience == Audience.CLINICIANS:
-        context["staff_url"] = out.site + reverse("notifications:patient-log", args=[patient.pk])
+        values["staff_url"] = out.site + reverse("notifications:patient-log", args=[patient.pk])
+    values["subject"] = _subject(row, values)
+    return values
+
+
+def _context(row: Notification, out: _Outbound, values: dict[str, str]) -> dict:
+    context = {**out.constants, **values, "patient": row.session.patient, "session": row.session}
+    if row.kind in COURSE_KINDS:
+        context["course_sessions"] = [
+            {"start_text": out.clock(s.start), "chair": s.chair.name}
+            for s in out.course_sessions.get(row.session.course_id, [])
+        ]
     return context
+
+
+# Kinds sent in volume (one or more per session) have no per-message structure, only
+# per-message words: their templates are rendered once per run with placeholders, and
+# each message substitutes its own words (HTML-escaped in the HTML part). Rendering
+# every message through the template engine would cost more than sending it.
+SKELETON_KINDS = {Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE}
+COURSE_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
+PLACEHOLDER = re.compile(r"@@ntf-([a-z_]+)@@")
+
+
+def _placeholder(name: str) -> str:
+    return f"@@ntf-{name}@@"
+
+
+def _render(row: Notification, out: _Outbound, suffix: str, values: dict[str, str]) -> str:
+    name = f"{_template(row)}{suffix}"
+    if row.kind not in SKELETON_KINDS:
+        return render_to_string(name, _context(row, out, values))
+    skeleton = out.skeletons.get(name)
+    if skeleton is None:
+        tokens = {key: _placeholder(key) for key in (*values, "end_text", "until_text", "staff_url")}
+        patient = {"first_name": tokens["first_name"], "full_name": tokens["full_name"]}
+        skeleton = render_to_string(name, {**out.constants, **tokens, "patient": patient})
+        out.skeletons[name] = skeleton
+    quote = escape if suffix == ".html" else str
+    return PLACEHOLDER.sub(lambda match: quote(values[match.group(1)]), skeleton)
 
 
 SUBJECTS = {  # gettext_noop: translated when the message is built
@@ -549,19 +593,17 @@ def _template(row: Notification) -> str:
     return f"{TEMPLATE_DIR}/{name}"
 
 
-def _subject(row: Notification, context: dict) -> str:
+def _subject(row: Notification, values: dict) -> str:
     if row.audience == Audience.CLINICIANS:
-        return _("Symptom review due: %(patient)s") % {"patient": context["patient"].full_name}
-    return _(SUBJECTS[row.kind]) % {"start": context["start_text"], "until": context.get("until_text", "")}
+        return _("Symptom review due: %(patient)s") % {"patient": values["full_name"]}
+    return _(SUBJECTS[row.kind]) % {"start": values["start_text"], "until": values.get("until_text", "")}
 
 
 def notification_email(row: Notification, out: _Outbound, to: list[str]) -> EmailMultiAlternatives:
-    context = _context(row, out)
-    template = _template(row)
-    context["subject"] = _subject(row, context)
+    values = _values(row, out)
     message = EmailMultiAlternatives(
-        subject=f"{settings.CLINIC_NAME}: {context['subject']}",
-        body=render_to_string(f"{template}.txt", context),
+        subject=f"{out.constants['clinic_name']}: {values['subject']}",
+        body=_render(row, out, ".txt", values),
         to=to,
         connection=out.email,
         headers={
@@ -569,8 +611,8 @@ def notification_email(row: Notification, out: _Outbound, to: list[str]) -> Emai
             "X-Notification-ID": str(row.pk),
         },
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    if row.kind in (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED):
+    message.attach_alternative(_render(row, out, ".html", values), "text/html")
+    if row.kind in COURSE_KINDS:
         ics = out.calendar(row.session.course)
         if ics:
             message.attach("sessions.ics", ics, "text/calendar")
@@ -578,7 +620,7 @@ def notification_email(row: Notification, out: _Outbound, to: list[str]) -> Emai
 
 
 def notification_text(row: Notification, out: _Outbound) -> str:
-    return render_to_string(f"{_template(row)}.sms.txt", _context(row, out)).strip()
+    return _render(row, out, ".sms.txt", _values(row, out)).strip()
 
 
 def _deliver(row: Notification, out: _Outbound) -> tuple[str, str]:
@@ -619,7 +661,7 @@ def _load_claimed(ids: list[int], out: _Outbound) -> list[Notification]:
     courses = {
         r.session.course_id
         for r in rows
-        if r.kind in (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
+        if r.kind in COURSE_KINDS
         and r.session.course_id not in out.course_sessions
     }
     if courses:
@@ -636,11 +678,19 @@ def _load_claimed(ids: list[int], out: _Outbound) -> list[Notification]:
     return rows
 
 
+_MARK_SENT_SQL = (
+    f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s, claimed_at = NULL, last_error = ''"
+    " WHERE id = %s"
+)
+
+
 def _record(row: Notification, status: str, note: str, now: dt.datetime) -> None:
-    fields = {"status": status, "last_error": note[:500], "claimed_at": None}
     if status == Status.SENT:
-        fields["sent_at"] = now
-    Notification.objects.filter(pk=row.pk).update(**fields)
+        # The hot path, once per message: plain SQL, no ORM query building.
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SENT_SQL, [Status.SENT, now, row.pk])
+        return
+    Notification.objects.filter(pk=row.pk).update(status=status, last_error=note[:500], claimed_at=None)
 
 
 def _record_failure(row: Notification, exc: BaseException, now: dt.datetime, *, transient: bool) -> None:
@@ -658,6 +708,28 @@ def _record_failure(row: Notification, exc: BaseException, now: dt.datetime, *, 
         )
 
 
+def _relax_commits() -> bool:
+    """Each row is marked sent in its own tiny transaction right after its send, so a killed
+    worker loses at most the message in flight. Waiting for the WAL flush on each of those
+    commits would cost more than the send itself; with synchronous_commit off the commit is
+    visible to every other session at once and survives a worker crash, and only a crash of
+    PostgreSQL itself within a fraction of a second could undo a "sent" mark (the message
+    would then go out again: at least once, never lost). Outside transactions only."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    return True
+
+
+def _restore_commits() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+    except Exception:  # noqa: BLE001 - a broken connection is discarded anyway
+        logger.warning("Could not reset synchronous_commit", exc_info=True)
+
+
 def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | None = None) -> int:
     """Send what is due at `now` (default: the real clock); record `now` as sent_at;
     return how many were sent. Safe to run in several workers at once."""
@@ -669,6 +741,7 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
     _reclaim_stuck()
     out = _Outbound(now)
     sent = 0
+    relaxed = _relax_commits()
     try:
         while True:
             ids = _claim(now, batch_size)
@@ -702,6 +775,8 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                 break
     finally:
         out.close()
+        if relaxed:
+            _restore_commits()
     return sent
 
 

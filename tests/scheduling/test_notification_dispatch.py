@@ -258,3 +258,16 @@ def test_phone_numbers_are_sent_in_international_form():
     assert sms.phone_e164("+44 20 7946 0958") == "+442079460958"
     with pytest.raises(ValidationError):
         sms.phone_e164("call me")
+
+
+def test_names_are_escaped_in_the_html_part_and_kept_as_written_in_the_text(db):
+    zoe = Patient.objects.create(first_name="Zoë <b>&", last_name="O'Neil", email="zoe@example.com")
+    with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
+        session = make_session(zoe, START)
+        notifications_plan(sessions=[session])
+    Notification.objects.filter(kind=Kind.BOOKING_CONFIRMATION).delete()
+    notifications_dispatch(now=START - dt.timedelta(hours=1))
+    (message,) = mail.outbox
+    assert "Hello Zoë <b>&," in message.body
+    assert "Hello Zoë &lt;b&gt;&amp;," in message.alternatives[0][0]
+    assert "@@ntf-" not in message.body + message.alternatives[0][0] + message.subject
