@@ -1,10 +1,11 @@
 """The guide pages as patients get them: built from the published revision, the
 clinic's settings and the clinic's conditions, and kept in the Django cache.
 
-Cache keys carry a content version. Publishing a revision, changing the clinic
-settings or a condition moves the version on (`invalidate`), so every page built
-before is simply never read again; a request that read old rows under the old
-version can only fill an old key.
+Every cached entry records the content version it was built under. Publishing a
+revision, changing the clinic settings or a condition moves the version on
+(`invalidate`), so every entry built before is never served again; and since
+the version is read before the rows, an entry built from rows older than a
+publish carries the older version.
 """
 
 from __future__ import annotations
@@ -24,20 +25,46 @@ PAGE_TIMEOUT = 60 * 60
 LIST_KINDS = {"step": "ol", "point": "ul", "row": "table", "term": "dl"}
 
 
+# Whole responses for visitors without a session, kept in this process too so the
+# busiest page needs no round trip to the cache. Each copy is trusted for at most
+# LOCAL_SECONDS before the shared version is checked again: a publish reaches this
+# process at once, and every other worker within that second.
+LOCAL_SECONDS = 1.0
+_local: dict[str, tuple[float, dict]] = {}
+
+
 def invalidate(**kwargs) -> None:
     cache.set(VERSION_KEY, time.time_ns(), None)
+    _local.clear()
 
 
-def _version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), None)
-        version = cache.get(VERSION_KEY, 0)
-    return version
+def local_get(key: str) -> dict | None:
+    found = _local.get(key)
+    if found is not None and time.monotonic() - found[0] < LOCAL_SECONDS:
+        return found[1]
+    return None
+
+
+def local_put(key: str, entry: dict) -> None:
+    _local[key] = (time.monotonic(), entry)
 
 
 def _key(name: str) -> str:
-    return f"education:{_version()}:{translation.get_language()}:{name}"
+    return f"education:{translation.get_language()}:{name}"
+
+
+def fetch(key: str) -> tuple[int, dict | None]:
+    """The current content version and the entry at `key` if it was built under it:
+    one round trip to the cache."""
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, time.time_ns(), None)
+        version = cache.get(VERSION_KEY, 0)
+    entry = found.get(key)
+    if entry is not None and entry.get("version") == version:
+        return version, entry
+    return version, None
 
 
 def section_blocks(section: dict, *, values: dict[str, str]) -> list[dict]:
@@ -98,17 +125,19 @@ def guide_page(slug: str) -> dict | None:
     from education.models import Guide
 
     key = _key(f"guide:{slug}")
-    page = cache.get(key)
-    if page is None:
+    # The version is read before the rows: an entry built from rows older than a
+    # publish carries the older version and is never served after it.
+    version, entry = fetch(key)
+    if entry is None:
         guide = Guide.objects.published().filter(slug=slug).first()
         if guide is None:
             return None
         hours, conditions = _clinic_inputs()
-        page = render_guide(guide.published_revision.content, no_driving_hours=hours, conditions=conditions)
-        page["revision"] = guide.published_revision.number
-        cache.set(key, page, PAGE_TIMEOUT)
-    page["body"] = mark_safe(page["body"])
-    return page
+        entry = render_guide(guide.published_revision.content, no_driving_hours=hours, conditions=conditions)
+        entry.update(version=version, revision=guide.published_revision.number)
+        cache.set(key, entry, PAGE_TIMEOUT)
+    entry["body"] = mark_safe(entry["body"])
+    return entry
 
 
 def preview_page(guide) -> dict:
@@ -126,11 +155,12 @@ def guide_list() -> list[dict]:
     from education.models import Guide
 
     key = _key("list")
-    guides = cache.get(key)
-    if guides is None:
+    version, entry = fetch(key)
+    if entry is None:
         guides = [
             {"slug": g.slug, "title": g.published_revision.content["title"], "summary": g.published_revision.content["summary"]}
             for g in Guide.objects.published().order_by("order", "pk")
         ]
-        cache.set(key, guides, PAGE_TIMEOUT)
-    return guides
+        entry = {"version": version, "guides": guides}
+        cache.set(key, entry, PAGE_TIMEOUT)
+    return entry["guides"]

@@ -1,0 +1,83 @@
+"""Whole guide pages for visitors who are not signed in, straight from the cache.
+
+Patients read the guide before they have an account, often from a link shared
+by the clinic: those requests carry no session, so every one of them gets the
+same bytes. This middleware sits just inside whitenoise and answers them from
+the Django cache without running the rest of the stack (sessions, CSRF, auth,
+axes, templates): the cached response carries the headers the full stack gave
+it (CSP, X-Frame-Options, Vary), and the outer middleware (security headers,
+request log) still runs. Anything with a session or a pending message cookie
+goes through the full stack as usual. (The stored response keeps its
+`Vary: Cookie`: it was built for a request without a session, which is the only
+kind this middleware answers.)
+
+Entries carry the content version they were built under (see education.pages),
+so a publish, a change to the clinic's settings or to a condition is visible at
+once in the process that made it, and within a second in every other worker.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.urls import Resolver404, resolve, reverse
+
+from education import pages
+
+MESSAGES_COOKIE = "messages"
+# Headers that belong to one response only.
+SKIP_HEADERS = {"set-cookie", "date", "content-length"}
+
+
+class GuidePageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self._shareable(request):
+            return self.get_response(request)
+        key = f"education:page:{settings.LANGUAGE_CODE}:{request.path}"
+        entry = pages.local_get(key)
+        if entry is None:
+            version, entry = pages.fetch(key)
+            if entry is not None:
+                pages.local_put(key, entry)
+        if entry is not None:
+            response = HttpResponse(entry["content"], status=entry["status"])
+            for name, value in entry["headers"]:
+                response[name] = value
+            response["Content-Length"] = str(len(entry["content"]))
+            return response
+        response = self.get_response(request)
+        if self._storable(response):
+            headers = [(name, value) for name, value in response.items() if name.lower() not in SKIP_HEADERS]
+            cache.set(
+                key,
+                {"version": version, "status": response.status_code, "headers": headers, "content": response.content},
+                pages.PAGE_TIMEOUT,
+            )
+        return response
+
+    @staticmethod
+    def _shareable(request) -> bool:
+        if request.method != "GET" or request.GET or len(settings.LANGUAGES) != 1:
+            return False
+        if settings.SESSION_COOKIE_NAME in request.COOKIES or MESSAGES_COOKIE in request.COOKIES:
+            return False
+        if not request.path_info.startswith(reverse("education:index")):
+            return False
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.namespace == "education"
+
+    @staticmethod
+    def _storable(response) -> bool:
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not response.has_header("Cache-Control")
+        )

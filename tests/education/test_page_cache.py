@@ -1,0 +1,60 @@
+"""Whole guide pages for visitors without a session come from the cache, with the
+same headers as the full stack gives them; signed-in visitors get their own page."""
+
+import pytest
+
+from education import pages
+from education.models import Item
+from education.services import guide_publish
+from tests.education.conftest import GUIDE_URL, main_text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_cached_page_keeps_the_security_headers_of_the_full_stack(client, django_assert_num_queries):
+    first = client.get(GUIDE_URL)
+    with django_assert_num_queries(0):
+        second = client.get(GUIDE_URL)
+    assert second.content == first.content
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Content-Type"):
+        assert second[header] == first[header]
+    assert second["Content-Length"] == str(len(first.content))
+    assert "script-src 'self'" in second["Content-Security-Policy"]
+
+
+def test_a_signed_in_patient_never_gets_the_visitors_page(client, patient_client):
+    client.get(GUIDE_URL)  # fills the visitors' cache
+    content = patient_client.get(GUIDE_URL).content.decode()
+    assert "Sign out" in content
+    assert "My portal" in content
+
+
+def test_a_visitors_page_never_carries_a_signed_in_header(patient_client, client):
+    patient_client.get(GUIDE_URL)
+    patient_client.logout()
+    from django.test import Client
+
+    content = Client().get(GUIDE_URL).content.decode()
+    assert "Sign out" not in content
+    assert "Sign in" in content
+
+
+def test_other_workers_see_a_publish_within_a_second(client, guide, clinician):
+    client.get(GUIDE_URL)  # built and stored in the shared cache
+    client.get(GUIDE_URL)  # read from it, and kept in this process
+    key = next(iter(pages._local))
+    stale = pages._local[key]
+    guide.sections.get(anchor="after-session").items.create(kind=Item.Kind.POINT, text="Drink some water.", order=999)
+    guide_publish(guide=guide, by=clinician)
+    # Another worker still holds its copy for up to LOCAL_SECONDS, then checks the version.
+    pages._local[key] = stale
+    assert "Drink some water." not in main_text(client.get(GUIDE_URL))
+    pages._local[key] = (stale[0] - pages.LOCAL_SECONDS, stale[1])
+    assert "Drink some water." in main_text(client.get(GUIDE_URL))
+
+
+def test_query_strings_and_other_pages_are_not_served_from_it(client):
+    client.get(GUIDE_URL)
+    assert client.get(GUIDE_URL + "?utm_source=x").status_code == 200
+    assert client.get("/learn/unknown-guide/").status_code == 404
+    assert client.get("/learn/unknown-guide/").status_code == 404
