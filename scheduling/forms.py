@@ -151,6 +151,16 @@ class RegisterPatientForm(forms.Form):
     )
 
 
+class OnePageForm(forms.Form):
+    """Several small forms share one page: each gets its own id prefix, so labels stay unique."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class ReasonField(forms.CharField):
     def __init__(self, *, required=True, **kwargs):
         super().__init__(
@@ -162,24 +172,30 @@ class ReasonField(forms.CharField):
         )
 
 
-class CancelForm(forms.Form):
-    reason = ReasonField(help_text=_("For example: patient unwell, asked by phone."))
+class CancelForm(OnePageForm):
+    id_prefix = "cancel"
+    reason = ReasonField(label=_("Reason for cancelling"), help_text=_("For example: patient unwell, asked by phone."))
 
 
-class CancelRestForm(forms.Form):
-    reason = ReasonField(help_text=_("Every upcoming session of this course is cancelled."))
+class CancelRestForm(OnePageForm):
+    id_prefix = "cancel_rest"
+    reason = ReasonField(
+        label=_("Reason for cancelling the rest"), help_text=_("Every upcoming session of this course is cancelled.")
+    )
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(OnePageForm):
+    id_prefix = "move"
     day = forms.DateField(label=_("New date"), widget=DateInput())
     start_time = forms.TimeField(label=_("New start time"), widget=TimeInput())
     chair = forms.ModelChoiceField(
         label=_("Chair"), queryset=Chair.objects.all(), required=False, empty_label=_("Any free chair")
     )
-    reason = ReasonField()
+    reason = ReasonField(label=_("Reason for the move"))
 
 
-class MarkForm(forms.Form):
+class MarkForm(OnePageForm):
+    id_prefix = "mark"
     status = forms.ChoiceField(
         label=_("What happened"),
         choices=[(SessionStatus.COMPLETED, _("Completed")), (SessionStatus.NO_SHOW, _("No-show"))],
