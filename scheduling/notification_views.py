@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -68,3 +69,12 @@ def resend(request, pk: int):
     else:
         messages.success(request, _("The message is queued and goes out within a minute."))
     return redirect("notifications:patient-log", patient_id=notification.session.patient_id)
+
+
+def staff_panel(request) -> str:
+    """The /staff/ section for messages: how many need attention, and the link to them.
+    `scheduling.panels.staff_panels` can append it to its list."""
+    needing = Notification.objects.filter(status__in=RESENDABLE).count()
+    return render_to_string(
+        "scheduling/notifications/staff_panel.html", {"needing": needing}, request=request
+    )

@@ -31,7 +31,19 @@ runs a constant number of queries, whatever the number of sessions):
     notices written.
 
 ``notifications_review_sync(*, courses) -> int``
-    Makes the review-due notices of these courses match ``Session.review_due``.
+    Makes the review-due notices of these courses match ``Session.review_due``. Call it
+    after recomputing ``review_due`` (session_cancel, course_cancel_rest,
+    session_reschedule), so a review that moved to a later session gets its notice; the
+    dispatcher already drops a notice whose session is no longer a review point.
+
+``no_driving_context(*, session) -> dict``
+    For the printable no-driving notice on a session page:
+    ``{% include "scheduling/notifications/no_driving_notice.html" %}`` with this context
+    (the same words as the message, naming the clock time in the clinic's zone).
+
+``scheduling.notification_views.staff_panel(request) -> str``
+    A /staff/ section counting the messages that need attention, linking to
+    /staff/notifications/ (each patient's log is /staff/notifications/patients/<id>/).
 
 ``notifications_dispatch(*, now=None) -> int``  (contract)
     Claims due rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` in a short transaction

@@ -238,3 +238,12 @@ def test_a_review_notice_follows_the_review_when_it_moves(patient, monday_mornin
     assert set(session.notifications.filter(kind=Kind.REVIEW_DUE).values_list("status", flat=True)) == {
         Status.CANCELLED
     }
+
+
+def test_the_printable_no_driving_notice_has_the_same_words_as_the_message(patient, monday_morning):
+    from django.template.loader import render_to_string
+
+    session = make_session(patient, clinic_time(2026, 3, 3, 10))
+    html = render_to_string("scheduling/notifications/no_driving_notice.html", no_driving_context(session=session))
+    assert "<h2" in html and "Do not drive until 11:00 PM on Tuesday, March 3" in html
+    assert "responsible adult take you home" in html

@@ -113,3 +113,14 @@ def test_an_unknown_patient_or_message_is_not_found(front_desk_client):
 def test_resend_only_accepts_a_post(front_desk_client, planned):
     reminder = planned.notifications.get(kind=Kind.REMINDER)
     assert front_desk_client.get(reverse("notifications:resend", args=[reminder.pk])).status_code == 405
+
+
+def test_the_staff_panel_counts_the_messages_that_need_attention(rf, front_desk, planned):
+    from scheduling.notification_views import staff_panel
+
+    planned.notifications.filter(kind=Kind.REMINDER).update(status=Status.FAILED)
+    request = rf.get("/staff/")
+    request.user = front_desk
+    html = staff_panel(request)
+    assert "<h2" in html and "1 message could not be sent." in html
+    assert reverse("notifications:attention") in html
