@@ -29,6 +29,7 @@ from scheduling.notifications import (
     notifications_cancel,
     notifications_dispatch,  # noqa: F401  (contract: scheduling.services.notifications_dispatch)
     notifications_plan,
+    notifications_review_sync,
 )
 from scheduling.planning import (
     NON_FIELD,
@@ -205,8 +206,9 @@ def session_cancel(
         locked.status_reason = (reason or "").strip()[:300]
         locked.sequence += 1
         locked.save(update_fields=["status", "status_reason", "sequence", "updated_at"])
-        notifications_cancel(sessions=[locked])
+        # review_due first: cancelling the outbox rows re-syncs the review notices from it.
         _review_recompute(course_ids=[locked.course_id])
+        notifications_cancel(sessions=[locked])
         audit_record(
             actor=by,
             action="session.cancel",
@@ -245,8 +247,8 @@ def course_cancel_rest(
             session.status = SessionStatus.CANCELLED
             session.status_reason = reason
             session.sequence += 1
-        notifications_cancel(sessions=pending)
         _review_recompute(course_ids=[course.pk])
+        notifications_cancel(sessions=pending)
         audit_record(
             actor=by,
             action="course.cancel_rest",
@@ -343,6 +345,8 @@ def session_reschedule(
             _review_recompute(course_ids=[course.pk])
             locked.refresh_from_db(fields=["review_due"])
             notifications_plan(sessions=[locked], reason="rescheduled")
+            # A move can change the order of the course's sessions, and so which one is a review point.
+            notifications_review_sync(courses=[course.pk])
             audit_record(
                 actor=by,
                 action="session.reschedule",

@@ -143,3 +143,21 @@ def test_a_cancelled_session_cannot_be_marked(course):
     session_cancel(session=session)
     with time_machine.travel(MONDAY_PLUS(1), tick=False), pytest.raises(ValidationError):
         session_mark(session=session, status=SessionStatus.COMPLETED)
+
+
+def test_cancelling_a_session_stops_its_pending_reminders(course):
+    from scheduling.models import Notification
+
+    session = course.sessions.first()
+    assert Notification.objects.filter(session=session, kind="reminder", status="pending").exists()
+    session_cancel(session=session, reason="Unwell")
+    assert not Notification.objects.filter(session=session, kind="reminder", status="pending").exists()
+
+
+def test_review_notices_follow_the_review_marker_when_a_session_is_cancelled(course):
+    from scheduling.models import Notification
+
+    sessions = list(course.sessions.all())
+    session_cancel(session=sessions[0])
+    pending = Notification.objects.filter(kind="review_due", status="pending")
+    assert set(pending.values_list("session_id", flat=True)) == {sessions[5].pk, sessions[10].pk, sessions[15].pk}
