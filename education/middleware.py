@@ -18,10 +18,13 @@ once in the process that made it, and within a second in every other worker.
 
 from __future__ import annotations
 
+import gzip
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import patch_vary_headers
 
 from education import pages
 
@@ -44,17 +47,30 @@ class GuidePageCacheMiddleware:
             if entry is not None:
                 pages.local_put(key, entry)
         if entry is not None:
-            response = HttpResponse(entry["content"], status=entry["status"])
+            # The page holds nothing secret (no session, no CSRF token), so compressing
+            # it cannot leak anything (BREACH needs a secret in the body).
+            zipped = "gzip" in request.headers.get("Accept-Encoding", "")
+            content = entry["gzipped"] if zipped else entry["content"]
+            response = HttpResponse(content, status=entry["status"])
             for name, value in entry["headers"]:
                 response[name] = value
-            response["Content-Length"] = str(len(entry["content"]))
+            patch_vary_headers(response, ("Accept-Encoding",))
+            if zipped:
+                response["Content-Encoding"] = "gzip"
+            response["Content-Length"] = str(len(content))
             return response
         response = self.get_response(request)
         if self._storable(response):
             headers = [(name, value) for name, value in response.items() if name.lower() not in SKIP_HEADERS]
             cache.set(
                 key,
-                {"version": version, "status": response.status_code, "headers": headers, "content": response.content},
+                {
+                    "version": version,
+                    "status": response.status_code,
+                    "headers": headers,
+                    "content": response.content,
+                    "gzipped": gzip.compress(response.content, mtime=0),
+                },
                 pages.PAGE_TIMEOUT,
             )
         return response
@@ -78,6 +94,7 @@ class GuidePageCacheMiddleware:
         return (
             response.status_code == 200
             and not response.streaming
+            and not response.has_header("Content-Encoding")
             and not response.cookies
             and not response.has_header("Cache-Control")
         )

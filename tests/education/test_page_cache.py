@@ -58,3 +58,15 @@ def test_query_strings_and_other_pages_are_not_served_from_it(client):
     assert client.get(GUIDE_URL + "?utm_source=x").status_code == 200
     assert client.get("/learn/unknown-guide/").status_code == 404
     assert client.get("/learn/unknown-guide/").status_code == 404
+
+
+def test_a_cached_page_is_compressed_for_browsers_that_accept_gzip(client):
+    import gzip
+
+    plain = client.get(GUIDE_URL).content
+    zipped = client.get(GUIDE_URL, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert zipped["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped["Vary"]
+    assert gzip.decompress(zipped.content) == plain
+    assert int(zipped["Content-Length"]) < len(plain) / 3
+    assert "Content-Encoding" not in client.get(GUIDE_URL)
