@@ -278,6 +278,12 @@ def _check_inputs(plan: Plan, *, now: dt.datetime, clinic: Clinic, weekdays, slo
             "A course lasts 1 to 6 weeks (at most 18 sessions). Choose 6 weeks or fewer; "
             "a clinician can plan a new course after the review.",
         )
+    if not clinic.active_chairs:
+        plan.error(
+            NON_FIELD,
+            "No chair is in use: every chair is switched off. Switch a chair on in the clinic settings "
+            "(admin, Chairs) before booking.",
+        )
     if plan.first_day is None:
         plan.error("first_day", "Enter the date of the first session.")
     if plan.start_time is None:
@@ -498,6 +504,7 @@ def course_plan(
     from screening.services import patient_is_cleared
 
     now = now or timezone.now()
+    first_day, sessions_per_week, weeks, start_time = _coerce(first_day, sessions_per_week, weeks, start_time)
     plan = Plan(patient, first_day, sessions_per_week, weeks, start_time)
     if first_day is None:
         plan.error("first_day", "Enter the date of the first session.")
@@ -561,6 +568,29 @@ def course_plan(
                     session, plan=plan, clinic=clinic, now=now, patient_days=patient_days, occupancy=occupancy
                 )
     return plan
+
+
+def _coerce(first_day, sessions_per_week, weeks, start_time):
+    """Accept ISO strings and numeric strings as well as dates, times and ints (forms, shells, scripts)."""
+    if isinstance(first_day, dt.datetime):
+        first_day = first_day.date()
+    elif isinstance(first_day, str):
+        try:
+            first_day = dt.date.fromisoformat(first_day.strip())
+        except ValueError:
+            first_day = None
+    if isinstance(start_time, str):
+        try:
+            start_time = dt.time.fromisoformat(start_time.strip())
+        except ValueError:
+            start_time = None
+    converted = []
+    for value in (sessions_per_week, weeks):
+        try:
+            converted.append(int(value) if value is not None else None)
+        except (TypeError, ValueError):
+            converted.append(None)
+    return first_day, converted[0], converted[1], start_time
 
 
 def _sessions_from_slots(plan: Plan, *, clinic: Clinic, slots) -> list[PlannedSession]:

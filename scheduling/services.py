@@ -149,10 +149,10 @@ def course_book(
                 raise _plan_error(plan)
             course = Course.objects.create(
                 patient=patient,
-                first_day=first_day,
-                sessions_per_week=sessions_per_week,
-                weeks=weeks,
-                start_time=start_time,
+                first_day=plan.first_day,
+                sessions_per_week=plan.sessions_per_week,
+                weeks=plan.weeks,
+                start_time=plan.start_time,
                 booked_by=booked_by if getattr(booked_by, "is_authenticated", False) else None,
             )
             sessions = [
@@ -177,8 +177,8 @@ def course_book(
                 request=request,
                 detail={
                     "sessions": len(sessions),
-                    "first_day": first_day.isoformat(),
-                    "start_time": time_label(start_time),
+                    "first_day": plan.first_day.isoformat(),
+                    "start_time": time_label(plan.start_time),
                 },
             )
     except IntegrityError as exc:

@@ -255,3 +255,16 @@ def test_clinic_settings_change_the_session_length(cleared_patient):
     session = course.sessions.first()
     assert session.end - session.start == dt.timedelta(minutes=45)
     assert session.occupied_until - session.start == dt.timedelta(minutes=135)
+
+
+def test_it_refuses_when_every_chair_is_switched_off(cleared_patient):
+    Chair.objects.update(active=False)
+    with pytest.raises(ValidationError) as excinfo:
+        book(cleared_patient)
+    assert "No chair is in use" in " ".join(excinfo.value.messages)
+    assert_nothing_written()
+
+
+def test_iso_strings_are_accepted_for_dates_and_times(cleared_patient):
+    course = book(cleared_patient, first_day=MONDAY.isoformat(), start_time="10:00", weeks="1")
+    assert course.sessions.count() == 3 and course.first_day == MONDAY
