@@ -1,6 +1,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -42,3 +44,24 @@ def test_an_unknown_guide_offers_the_way_back(page, assert_accessible):
     assert_accessible(page, context="guide 404")
     page.get_by_role("link", name="See all patient guides").click()
     page.wait_for_url("**/learn/")
+
+
+def test_a_clinician_previews_a_draft_and_publishes_it(page, clinician, password, assert_accessible):
+    from education.models import Guide, Item
+
+    guide = Guide.objects.get(slug="ketamine-infusion")
+    section = guide.sections.get(anchor="after-session")
+    section.items.create(kind=Item.Kind.POINT, text="Bring a snack for the ride home.", order=999)
+
+    sign_in(page, clinician.email, password)
+    page.wait_for_url("**/staff/")
+    page.get_by_role("link", name="Preview draft of Ketamine infusion: a guide for patients").click()
+    expect(page.get_by_text("Patients cannot see this draft until it is published.")).to_be_visible()
+    expect(page.get_by_text("Bring a snack for the ride home.")).to_be_visible()
+    assert_accessible(page, context="draft preview")
+
+    page.get_by_role("button", name="Publish this draft").click()
+    expect(page.get_by_text("revision 2 is published")).to_be_visible()
+
+    page.goto("/learn/ketamine-infusion/#after-session")
+    expect(page.get_by_text("Bring a snack for the ride home.")).to_be_visible()
