@@ -114,3 +114,34 @@ def test_front_desk_books_resolves_a_conflict_cancels_and_the_patient_gets_the_c
     assert page.get_by_label("Private address").input_value().startswith(f"{live_server.url}/calendar/")
     assert_accessible(page, context="subscription address")
     assert not [e for e in csp_violations if "Content Security Policy" in e], csp_violations
+
+
+def test_front_desk_registers_a_phoned_in_patient_and_sees_booking_errors_next_to_the_fields(
+    page, front_desk, patient, clinician, password, assert_accessible, clinic_with_one_chair_free
+):
+    clear(patient, clinician)
+    sign_in(page, front_desk.email, password)
+    page.wait_for_url("**/staff/")
+    page.get_by_role("link", name="Register a patient who phoned in").first.click()
+    assert_accessible(page, context="register form")
+    page.get_by_role("button", name="Register patient").click()
+    expect(page.get_by_text("Enter the patient's first name").or_(page.get_by_text("This field is required")).first) \
+        .to_be_visible()
+    assert_accessible(page, context="register form with errors")
+    page.get_by_label("First name").fill("Carla")
+    page.get_by_label("Last name").fill("Cruz")
+    page.get_by_label("Phone").fill("(555) 010-0142")
+    page.get_by_label("Date of birth").fill("1980-04-02")
+    page.get_by_role("button", name="Register patient").click()
+    page.wait_for_url("**/staff/")
+    expect(page.get_by_text("Carla Cruz is registered")).to_be_visible()
+    assert_accessible(page, context="staff after registering")
+
+    page.goto("/staff/book/")
+    page.locator("#id_patient").select_option(str(patient.pk))
+    page.get_by_label("First day").fill(next_monday().isoformat())
+    page.get_by_label("Preferred start time").fill("16:00")
+    page.get_by_role("button", name="Propose sessions").click()
+    expect(page.get_by_text("after the clinic closes")).to_be_visible()
+    assert page.locator("#id_patient").input_value() == str(patient.pk)  # the form is kept
+    assert_accessible(page, context="booking form with an error")
