@@ -138,7 +138,7 @@ SECTIONS = [
         "heading": "Side effects",
         "items": [
             p("Like all medicines, ketamine can cause side effects. Staff watch for them during and after each session. "
-              "Each table below shows the plain name first, with the medical term beside it."),
+              "Each list below gives the plain name first, with the medical term beside it."),
             sub("Common: more than 10 in 100 people"),
             row("feeling sick to your stomach and throwing up", "nausea and vomiting"),
             row("high blood pressure", "hypertension"),

@@ -21,7 +21,7 @@ def test_a_visitor_finds_the_guide_and_jumps_to_a_section(page, assert_accessibl
     toc.get_by_role("link", name="Side effects").click()
     page.wait_for_url("**/learn/ketamine-infusion/#side-effects")
     expect(page.get_by_role("heading", level=2, name="Side effects")).to_be_in_viewport()
-    expect(page.get_by_role("table", name="Common: more than 10 in 100 people")).to_be_visible()
+    expect(page.get_by_role("list", name="Common: more than 10 in 100 people")).to_be_visible()
     assert_accessible(page, context="the guide at #side-effects")
 
     toc.get_by_role("link", name="Conditions that call for caution").click()

@@ -102,12 +102,16 @@ def test_it_states_every_fact_of_the_clinics_material(client):
 
 def test_it_groups_every_side_effect_by_how_often_it_happens_plain_name_first(client):
     content = main_html(client.get(GUIDE_URL))
-    tables = re.findall(r"<h3 id=\"([^\"]+)\">(.*?)</h3>\s*<div class=\"table-responsive\">\s*<table[^>]*aria-labelledby=\"\1\">(.*?)</table>", content, re.S)
-    assert len(tables) == 3
-    for (_, heading, table), (band, effects) in zip(tables, SIDE_EFFECTS.items(), strict=True):
+    groups = re.findall(
+        r'<h3 id="([^"]+)">(.*?)</h3>\s*<ul class="side-effects" aria-labelledby="\1">(.*?)</ul>', content, re.S
+    )
+    assert len(groups) == 3
+    text = main_text(client.get(GUIDE_URL))
+    for (_, heading, items), (band, effects) in zip(groups, SIDE_EFFECTS.items(), strict=True):
         assert band in heading
-        rows = re.findall(r"<tr><td class=\"plain-name\">(.*?)</td><td>(.*?)</td></tr>", table)
-        assert [(plain.replace("&#x27;", "'"), term) for plain, term in rows] == effects
+        assert items.count("<li>") == len(effects)
+        for plain, term in effects:
+            assert f"{plain} ({term})" in text
 
 
 def test_the_day_of_a_session_is_an_ordered_list_of_six_steps(client):
