@@ -276,18 +276,24 @@ def notifications_plan(*, sessions: Iterable[Session], reason: str = "booked") -
 
 
 def _write_cancelled_notices(sessions: list[Session]) -> int:
+    """One "cancelled" notice per course per call, on its earliest cancelled session: a
+    patient whose remaining sessions are all cancelled gets one message listing them,
+    not one message each."""
+    now = timezone.now()
+    sessions = [s for s in sessions if s.start > now]
     if not sessions:
         return 0
-    now = timezone.now()
     already = set(
         Notification.objects.filter(session__in=sessions, kind=Kind.CANCELLED)
         .exclude(status=Status.CANCELLED)
         .values_list("session_id", flat=True)
     )
-    writer = _RowWriter([s for s in sessions if s.pk not in already])
+    anchors: dict[int, Session] = {}
+    for session in sorted(sessions, key=lambda s: s.start):
+        anchors.setdefault(session.course_id, session)
+    writer = _RowWriter([s for s in anchors.values() if s.pk not in already])
     for session in writer.sessions:
-        if session.start > now:
-            writer.add(session, Kind.CANCELLED, send_at=now)
+        writer.add(session, Kind.CANCELLED, send_at=now, expires_at=session.start)
     written = writer.save()
     if written:
         transaction.on_commit(_wake_dispatcher, robust=True)
@@ -464,6 +470,7 @@ class _Outbound:
         self._clinicians: list[str] | None = None
         self._calendars: dict[int, bytes | None] = {}
         self.course_sessions: dict[int, list[Session]] = {}
+        self.course_cancelled: dict[int, list[Session]] = {}
         self.skeletons: dict[str, str] = {}
         self._clock: dict[dt.datetime, str] = {}
         site = settings.SITE_URL.rstrip("/")
@@ -530,7 +537,7 @@ class _Outbound:
         self.email_reset()
 
 
-def _values(row: Notification, out: _Outbound) -> dict[str, str]:
+def _values(row: Notification, out: _Outbound) -> dict:
     """The per-message words: names and clock times. Everything else is the same for a kind."""
     session = row.session
     patient = session.patient
@@ -546,6 +553,8 @@ def _values(row: Notification, out: _Outbound) -> dict[str, str]:
         values["until_text"] = out.clock(until)
     if row.audience == Audience.CLINICIANS:
         values["staff_url"] = out.site + reverse("notifications:patient-log", args=[patient.pk])
+    if row.kind == Kind.CANCELLED:
+        values["cancelled_count"] = len(_cancelled_listed(row, out))
     values["subject"] = _subject(row, values)
     return values
 
@@ -557,7 +566,13 @@ def _context(row: Notification, out: _Outbound, values: dict[str, str]) -> dict:
             {"start_text": out.clock(s.start), "chair": s.chair.name}
             for s in out.course_sessions.get(row.session.course_id, [])
         ]
+    if row.kind == Kind.CANCELLED:
+        context["cancelled_sessions"] = [out.clock(s.start) for s in _cancelled_listed(row, out)]
     return context
+
+
+def _cancelled_listed(row: Notification, out: _Outbound) -> list[Session]:
+    return out.course_cancelled.get(row.session.course_id) or [row.session]
 
 
 # Kinds sent in volume (one or more per session) have no per-message structure, only
@@ -608,6 +623,8 @@ def _template(row: Notification) -> str:
 def _subject(row: Notification, values: dict) -> str:
     if row.audience == Audience.CLINICIANS:
         return _("Symptom review due: %(patient)s") % {"patient": values["full_name"]}
+    if row.kind == Kind.CANCELLED and values.get("cancelled_count", 1) > 1:
+        return _("%(count)s of your infusion sessions are cancelled") % {"count": values["cancelled_count"]}
     return _(SUBJECTS[row.kind]) % {"start": values["start_text"], "until": values.get("until_text", "")}
 
 
@@ -677,16 +694,15 @@ def _load_claimed(ids: list[int], out: _Outbound) -> list[Notification]:
         and r.session.course_id not in out.course_sessions
     }
     if courses:
-        listing = defaultdict(list)
-        for s in (
-            Session.objects.filter(course_id__in=courses)
-            .exclude(status=SessionStatus.CANCELLED)
-            .select_related("chair")
-            .order_by("start")
-        ):
-            listing[s.course_id].append(s)
+        live, cancelled = defaultdict(list), defaultdict(list)
+        for s in Session.objects.filter(course_id__in=courses).select_related("chair").order_by("start"):
+            if s.status != SessionStatus.CANCELLED:
+                live[s.course_id].append(s)
+            elif s.start > out.now:
+                cancelled[s.course_id].append(s)
         for course_id in courses:
-            out.course_sessions[course_id] = listing.get(course_id, [])
+            out.course_sessions[course_id] = live.get(course_id, [])
+            out.course_cancelled[course_id] = cancelled.get(course_id, [])
     return rows
 
 

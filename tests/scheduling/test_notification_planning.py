@@ -210,7 +210,7 @@ def test_cancelling_a_session_cancels_its_pending_messages_and_tells_the_patient
     notifications_session_cancelled(sessions=[session])  # called again: still one notice
     assert session.notifications.filter(kind=Kind.CANCELLED).count() == 1
 
-    sent = notifications_dispatch(now=session.end)
+    sent = notifications_dispatch(now=session.start - dt.timedelta(hours=1))  # the reminder would be due
     subjects = [m.subject for m in mail.outbox]
     assert sent == 1
     assert any("is cancelled" in s and "10:00 AM on Wednesday, March 4" in s for s in subjects)
@@ -247,3 +247,22 @@ def test_the_printable_no_driving_notice_has_the_same_words_as_the_message(patie
     html = render_to_string("scheduling/notifications/no_driving_notice.html", no_driving_context(session=session))
     assert "<h2" in html and "Do not drive until 11:00 PM on Tuesday, March 3" in html
     assert "responsible adult take you home" in html
+
+
+def test_cancelling_the_rest_of_a_course_sends_one_notice_listing_the_sessions(patient, monday_morning):
+    first = make_session(patient, clinic_time(2026, 3, 4, 10))
+    rest = [make_session(patient, clinic_time(2026, 3, 4 + 2 * n, 10), course=first.course) for n in (1, 2, 3)]
+    notifications_plan(sessions=[first, *rest])
+    Notification.objects.filter(kind=Kind.BOOKING_CONFIRMATION).delete()
+    for session in rest:
+        session.status = SessionStatus.CANCELLED
+        session.save()
+    notifications_cancel(sessions=rest)
+
+    assert Notification.objects.filter(kind=Kind.CANCELLED).count() == 1
+    assert notifications_dispatch() == 1
+    (message,) = mail.outbox
+    assert "3 of your infusion sessions are cancelled" in message.subject
+    for day in ("Friday, March 6", "Sunday, March 8", "Tuesday, March 10"):
+        assert day in message.body
+    assert "10:00 AM on Wednesday, March 4" in message.body  # still booked, listed under "Your sessions"
