@@ -19,16 +19,26 @@ once in the process that made it, and within a second in every other worker.
 from __future__ import annotations
 
 import gzip
+import re
+from functools import cache as memoize
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from education import pages
 
 MESSAGES_COOKIE = "messages"
+
+
+@memoize
+def _education_path() -> re.Pattern:
+    """/learn/ and /learn/<slug>/ (education/urls.py), matched without running the resolver."""
+    return re.compile(rf"^{re.escape(reverse('education:index'))}(?:[-a-zA-Z0-9_]+/)?$")
+
+
 # Headers that belong to one response only.
 SKIP_HEADERS = {"set-cookie", "date", "content-length"}
 
@@ -81,13 +91,7 @@ class GuidePageCacheMiddleware:
             return False
         if settings.SESSION_COOKIE_NAME in request.COOKIES or MESSAGES_COOKIE in request.COOKIES:
             return False
-        if not request.path_info.startswith(reverse("education:index")):
-            return False
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return False
-        return match.namespace == "education"
+        return _education_path().match(request.path_info) is not None
 
     @staticmethod
     def _storable(response) -> bool:

@@ -1,15 +1,15 @@
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from education import pages
 
 
-@require_GET
+@require_safe
 def index(request):
     return render(request, "education/index.html", {"guides": pages.guide_list()})
 
 
-@require_GET
+@require_safe
 def guide(request, slug):
     page = pages.guide_page(slug)
     if page is None:
