@@ -1,0 +1,59 @@
+"""The booking services keep the outbox in step: booking, moving and cancelling sessions."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from scheduling.models import Notification
+from scheduling.notifications import notifications_dispatch
+from scheduling.services import course_book, session_cancel, session_reschedule
+from tests.scheduling.conftest import MONDAY
+from tests.scheduling.test_notification_support import _quiet_dispatcher_wakeups  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+Kind, Status = Notification.Kind, Notification.Status
+
+
+@pytest.fixture
+def course(cleared_patient, chairs, frozen):
+    return course_book(
+        patient=cleared_patient, first_day=MONDAY, sessions_per_week=3, weeks=2, start_time=dt.time(10)
+    )
+
+
+def test_booking_a_course_writes_its_messages_in_the_same_transaction(course):
+    sessions = list(course.sessions.all())
+    rows = Notification.objects.filter(session__course=course)
+    assert rows.filter(kind=Kind.BOOKING_CONFIRMATION).count() == 1
+    assert rows.filter(kind=Kind.REMINDER).count() == rows.filter(kind=Kind.NO_DRIVING).count() == 6
+    fifth = sessions[4]
+    assert fifth.review_due
+    assert sorted(rows.filter(kind=Kind.REVIEW_DUE).values_list("session_id", "audience")) == [
+        (fifth.pk, "clinicians"),
+        (fifth.pk, "patient"),
+    ]
+
+
+def test_a_cancelled_session_never_gets_its_reminder_and_the_patient_is_told(course):
+    first = course.sessions.first()
+    session_cancel(session=first)
+    sent = notifications_dispatch(now=first.start - dt.timedelta(hours=2))
+    subjects = [m.subject for m in mail.outbox]
+    assert sent == 2  # the confirmation and the cancellation notice
+    assert any("booked" in s for s in subjects) and any("is cancelled" in s for s in subjects)
+    assert first.notifications.get(kind=Kind.REMINDER).status == Status.CANCELLED
+    assert first.notifications.get(kind=Kind.NO_DRIVING).status == Status.CANCELLED
+
+
+def test_a_moved_session_is_reminded_at_its_new_time_only(course, frozen):
+    first = course.sessions.first()
+    old_start = first.start
+    session_reschedule(session=first, day=MONDAY, start_time=dt.time(11))
+    live = first.notifications.filter(kind=Kind.REMINDER, status=Status.PENDING)
+    assert live.count() == 1
+    assert live.get().send_at == first.start - dt.timedelta(hours=24)
+    # Half an hour after the old reminder time, half an hour before the new one.
+    assert notifications_dispatch(now=old_start - dt.timedelta(hours=23, minutes=30)) == 2  # confirmation + moved
+    assert any("moved" in m.subject and "11:00 AM on Monday, December 7" in m.subject for m in mail.outbox)
+    assert not any("Reminder" in m.subject for m in mail.outbox)
