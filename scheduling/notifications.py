@@ -87,7 +87,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -444,6 +444,27 @@ def _reclaim_stuck() -> int:
     )
 
 
+def _review_heal(now: dt.datetime) -> None:
+    """A review point that moved (review_due is recomputed when a session is cancelled or
+    moved) gets its notices even if the caller did not sync them: one query per run finds
+    upcoming review sessions with no live notice."""
+    live = Notification.objects.filter(session=OuterRef("pk"), kind=Kind.REVIEW_DUE).exclude(
+        status__in=[Status.CANCELLED, Status.EXPIRED]
+    )
+    courses = set(
+        Session.objects.filter(review_due=True, end__gt=now)
+        .exclude(status=SessionStatus.CANCELLED)
+        .filter(~Exists(live))
+        .values_list("course_id", flat=True)[:500]
+    )
+    if courses:
+        try:
+            with transaction.atomic():
+                notifications_review_sync(courses=courses)
+        except IntegrityError:
+            pass  # another dispatcher wrote them at the same moment
+
+
 def _claim(now: dt.datetime, limit: int) -> list[int]:
     """The short transaction: lock due rows other dispatchers have not locked, mark them ours."""
     with transaction.atomic():
@@ -767,6 +788,7 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
     batch_size = batch_size or _setting("NOTIFICATION_BATCH_SIZE", 200)
     deadline = time.monotonic() + _setting("NOTIFICATION_TIME_BUDGET_SECONDS", 40)
     _reclaim_stuck()
+    _review_heal(now)
     out = _Outbound(now)
     sent = 0
     relaxed = _relax_commits()

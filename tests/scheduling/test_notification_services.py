@@ -57,3 +57,17 @@ def test_a_moved_session_is_reminded_at_its_new_time_only(course, frozen):
     assert notifications_dispatch(now=old_start - dt.timedelta(hours=23, minutes=30)) == 2  # confirmation + moved
     assert any("moved" in m.subject and "11:00 AM on Monday, December 7" in m.subject for m in mail.outbox)
     assert not any("Reminder" in m.subject for m in mail.outbox)
+
+
+def test_when_a_cancellation_moves_the_review_point_the_new_one_gets_its_notice(course):
+    sessions = list(course.sessions.all())
+    session_cancel(session=sessions[1])
+    sessions[5].refresh_from_db()
+    assert sessions[5].review_due  # the 5th session that still counts
+    notifications_dispatch(now=sessions[0].start - dt.timedelta(days=1))
+    review = Notification.objects.filter(kind=Kind.REVIEW_DUE).exclude(status=Status.CANCELLED)
+    assert sorted(review.values_list("session_id", "audience")) == [
+        (sessions[5].pk, "clinicians"),
+        (sessions[5].pk, "patient"),
+    ]
+    assert {row.send_at for row in review} == {sessions[5].end}
