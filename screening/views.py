@@ -161,7 +161,10 @@ def _result_context(version, steps, progress, evaluation) -> dict:
         {
             "number": index + 1,
             "title": step["title"],
-            "items": [dict(item, answer=words[progress["answers"][item["code"]]]) for item in step["conditions"]],
+            "items": [
+                dict(item, question=item["plain"], answer_words=words[progress["answers"][item["code"]]])
+                for item in step["conditions"]
+            ],
         }
         for index, step in enumerate(steps)
     ]
