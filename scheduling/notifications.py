@@ -108,10 +108,12 @@ Audience = Notification.Audience
 
 NO_CONTACT = "No email address or phone number on file for this patient."
 TEMPLATE_DIR = "scheduling/notifications"
-# Reminders about a session are worthless once it has started; these kinds expire.
+# The messages that follow a session's time: re-planning a session replaces them.
 SESSION_SCHEDULE_KINDS = (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE)
 # Messages about the course or the cancellation itself go out even though the session is cancelled.
 SENT_EVEN_IF_CANCELLED = (Kind.CANCELLED, Kind.BOOKING_CONFIRMATION)
+# A review notice is for a session the patient comes to (not a no-show, not cancelled).
+ATTENDED = (SessionStatus.BOOKED, SessionStatus.COMPLETED)
 
 
 def _setting(name: str, default):
@@ -174,7 +176,6 @@ class _RowWriter:
 
     def save(self) -> int:
         Notification.objects.bulk_create(self.rows)
-        # Rows for a patient in both audiences share a key; later kinds see the new top.
         return len(self.rows)
 
 
@@ -319,11 +320,7 @@ def notifications_review_sync(*, courses: Iterable) -> int:
         .exclude(status__in=[Status.CANCELLED, Status.EXPIRED])
         .values_list("session_id", "audience")
     )
-    due = list(
-        Session.objects.filter(course_id__in=course_ids, review_due=True, end__gt=now).exclude(
-            status=SessionStatus.CANCELLED
-        )
-    )
+    due = list(Session.objects.filter(course_id__in=course_ids, review_due=True, end__gt=now, status__in=ATTENDED))
     writer = _RowWriter(due)
     for session in due:
         for audience in (Audience.PATIENT, Audience.CLINICIANS):
@@ -452,8 +449,7 @@ def _review_heal(now: dt.datetime) -> None:
         status__in=[Status.CANCELLED, Status.EXPIRED]
     )
     courses = set(
-        Session.objects.filter(review_due=True, end__gt=now)
-        .exclude(status=SessionStatus.CANCELLED)
+        Session.objects.filter(review_due=True, end__gt=now, status__in=ATTENDED)
         .filter(~Exists(live))
         .values_list("course_id", flat=True)[:500]
     )
@@ -682,6 +678,8 @@ def _deliver(row: Notification, out: _Outbound) -> tuple[str, str]:
         return Status.EXPIRED, "Not sent in time: the session had started or the window had passed."
     if row.kind == Kind.REVIEW_DUE and not session.review_due:
         return Status.CANCELLED, "The symptom review moved to another session."
+    if session.status == SessionStatus.NO_SHOW and row.kind in (Kind.NO_DRIVING, Kind.REVIEW_DUE):
+        return Status.CANCELLED, "The patient did not come to the session."
     if row.kind == Kind.BOOKING_CONFIRMATION and not out.course_sessions.get(session.course_id):
         return Status.CANCELLED, "Every session of the course was cancelled."
     if row.audience == Audience.CLINICIANS:

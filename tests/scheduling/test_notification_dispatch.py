@@ -271,3 +271,12 @@ def test_names_are_escaped_in_the_html_part_and_kept_as_written_in_the_text(db):
     assert "Hello Zoë <b>&," in message.body
     assert "Hello Zoë &lt;b&gt;&amp;," in message.alternatives[0][0]
     assert "@@ntf-" not in message.body + message.alternatives[0][0] + message.subject
+
+
+def test_a_no_show_gets_no_no_driving_notice(planned):
+    from scheduling.models import SessionStatus
+
+    planned.status = SessionStatus.NO_SHOW
+    planned.save()
+    assert notifications_dispatch(now=planned.end) == 0
+    assert planned.notifications.get(kind=Kind.NO_DRIVING).status == Status.CANCELLED
