@@ -280,3 +280,25 @@ def test_a_no_show_gets_no_no_driving_notice(planned):
     planned.save()
     assert notifications_dispatch(now=planned.end) == 0
     assert planned.notifications.get(kind=Kind.NO_DRIVING).status == Status.CANCELLED
+
+
+@pytest.mark.parametrize("contact", [{"email": "every@example.com"}, {"phone": "(555) 010-0177"}])
+def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, clinician):  # noqa: F811
+    person = Patient.objects.create(first_name="Eve", last_name="Ry", **contact)
+    with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
+        session = make_session(person, START, review_due=True)
+        for kind in Kind.values:
+            Notification.objects.create(
+                session=session,
+                kind=kind,
+                channel="sms" if "phone" in contact else "email",
+                send_at=clinic_time(2026, 3, 2, 8),
+                session_sequence=99,
+            )
+        sent = notifications_dispatch()
+    assert sent == len(Kind.values)
+    bodies = [m.body for m in mail.outbox] + [m.body for m in sms_outbox]
+    assert len(bodies) == len(Kind.values)
+    for body in bodies:
+        assert "10:00 AM on Wednesday, March 4" in body or "/me/" in body or "11:00 PM" in body, body
+    assert not any("@@ntf-" in body for body in bodies)
