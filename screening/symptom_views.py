@@ -1,0 +1,133 @@
+"""PHQ-9 symptom reviews: the patient's questionnaire, result and trend; the
+clinicians' per-patient chart and the item-9 alert path."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.decorators import clinician_required, patient_required, staff_required
+from portal.models import Patient
+from portal.services import audit_record
+from scheduling.models import Session
+from screening import phq9, services
+from screening.charts import CHART, trend_build
+from screening.forms import AlertReviewForm, phq9_answers_read
+from screening.models import SafetyAlert, SymptomReview
+
+
+def _own_patient(request) -> Patient:
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def _chart_context(reviews) -> dict:
+    return {"trend": trend_build(reviews), "chart": CHART}
+
+
+@never_cache
+@patient_required
+def home(request):
+    patient = _own_patient(request)
+    reviews = list(SymptomReview.objects.filter(patient=patient).chronological().select_related("session"))
+    points = services.review_points(patient=patient)
+    next_due = next((p for p in points if p["state"] in ("due", "overdue")), None)
+    return render(
+        request, "screening/symptoms/home.html", {"points": points, "next_due": next_due, **_chart_context(reviews)}
+    )
+
+
+@never_cache
+@patient_required
+@require_http_methods(["GET", "POST"])
+def answer(request, session_pk: int | None = None):
+    patient = _own_patient(request)
+    session = None
+    if session_pk is not None:
+        session = get_object_or_404(Session.objects.for_user(request.user).filter(patient=patient), pk=session_pk)
+    existing = SymptomReview.objects.filter(patient=patient, session=session).first()
+    if existing is not None:
+        messages.info(request, _("You already answered this questionnaire. Your first answers stand."))
+        return redirect("screening:symptoms-result", pk=existing.pk)
+    chosen: list = [None] * len(phq9.ITEMS)
+    missing: list[int] = []
+    error = ""
+    if request.method == "POST":
+        chosen, missing = phq9_answers_read(request.POST)
+        if not missing:
+            try:
+                review = services.phq9_record(patient=patient, answers=chosen, session=session, request=request)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                if not review.created:
+                    messages.info(request, _("You already answered this questionnaire. Your first answers stand."))
+                return redirect("screening:symptoms-result", pk=review.pk)
+    items = [
+        {"number": n, "loinc": loinc, "text": text, "chosen": chosen[n - 1], "missing": n in missing}
+        for n, (loinc, text) in enumerate(phq9.ITEMS, start=1)
+    ]
+    return render(
+        request,
+        "screening/symptoms/answer.html",
+        {"items": items, "choices": phq9.CHOICES, "stem": phq9.STEM, "session": session, "missing": missing,
+         "error": error},
+    )
+
+
+@never_cache
+@patient_required
+def result(request, pk: int):
+    review = get_object_or_404(SymptomReview.objects.for_user(request.user), pk=pk)
+    reviews = list(SymptomReview.objects.filter(patient=review.patient).chronological())
+    return render(request, "screening/symptoms/result.html", {"review": review, **_chart_context(reviews)})
+
+
+def _can_read_answers(user) -> bool:
+    return user.is_clinician or user.has_perm("screening.view_symptomreview")
+
+
+@never_cache
+@staff_required
+def patient_chart(request, patient_pk: int, form=None):
+    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=patient_pk)
+    audit_record(actor=request.user, action="symptom_review.view", patient=patient, obj=patient, request=request)
+    reviews = list(
+        SymptomReview.objects.filter(patient=patient).chronological().select_related("session", "safety_alert")
+    )
+    alerts = list(SafetyAlert.objects.filter(patient=patient).select_related("review", "resolved_by"))
+    context = {
+        "patient": patient,
+        "reviews": reviews,
+        "points": services.review_points(patient=patient),
+        "alerts": alerts,
+        "can_read_answers": _can_read_answers(request.user),
+        "can_resolve": request.user.is_clinician,
+        "form": form or AlertReviewForm(),
+        "items": phq9.ITEMS,
+        **_chart_context(reviews),
+    }
+    return render(request, "screening/symptoms/patient_chart.html", context)
+
+
+@never_cache
+@require_POST
+@clinician_required
+def alert_resolve(request, pk: int):
+    alert = get_object_or_404(SafetyAlert.objects.select_related("patient"), pk=pk)
+    form = AlertReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.safety_alert_resolve(alert=alert, clinician=request.user, note=form.cleaned_data["note"],
+                                          request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("Alert reviewed and closed. Your note is on the patient's record."))
+            return redirect("screening:symptoms-patient", patient_pk=alert.patient_id)
+    return patient_chart(request, alert.patient_id, form=form)
