@@ -547,7 +547,11 @@ class _Outbound:
             except ImportError:
                 self._calendars[course.pk] = None
             else:
-                self._calendars[course.pk] = course_calendar(courses=[course])
+                try:
+                    self._calendars[course.pk] = course_calendar(courses=[course])
+                except Exception:  # noqa: BLE001 - the message matters more than its attachment
+                    logger.exception("Could not build the calendar of course %s; sending without it", course.pk)
+                    self._calendars[course.pk] = None
         return self._calendars[course.pk]
 
     def close(self) -> None:
