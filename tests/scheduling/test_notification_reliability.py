@@ -121,7 +121,7 @@ class Worker:
             EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
             LOG_LEVEL="WARNING",
         )
-        self.log = open(ROOT / "var" / f"drill-worker-{queue}.log", "ab")  # noqa: SIM115
+        self.log = open(ROOT / "var" / "notification-drill-worker.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "celery"),
