@@ -81,7 +81,7 @@ class GuidePageCacheMiddleware:
                     "content": response.content,
                     "gzipped": gzip.compress(response.content, mtime=0),
                 },
-                pages.PAGE_TIMEOUT,
+                pages.page_timeout(),
             )
         return response
 

@@ -22,6 +22,16 @@ from education.markup import fill_placeholders, phone_link
 
 VERSION_KEY = "education:content-version"
 PAGE_TIMEOUT = 60 * 60
+# Without REDIS_URL the cache is local to each process: a publish made in one
+# process cannot move another's version on, so pages there live one minute only.
+LOCAL_CACHE_PAGE_TIMEOUT = 60
+
+
+def page_timeout() -> int:
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    return LOCAL_CACHE_PAGE_TIMEOUT if isinstance(caches["default"], LocMemCache) else PAGE_TIMEOUT
 LIST_KINDS = {"step": "ol", "point": "ul", "row": "table", "term": "dl"}
 
 
@@ -135,7 +145,7 @@ def guide_page(slug: str) -> dict | None:
         hours, conditions = _clinic_inputs()
         entry = render_guide(guide.published_revision.content, no_driving_hours=hours, conditions=conditions)
         entry.update(version=version, revision=guide.published_revision.number)
-        cache.set(key, entry, PAGE_TIMEOUT)
+        cache.set(key, entry, page_timeout())
     entry["body"] = mark_safe(entry["body"])
     return entry
 
@@ -162,5 +172,5 @@ def guide_list() -> list[dict]:
             for g in Guide.objects.published().order_by("order", "pk")
         ]
         entry = {"version": version, "guides": guides}
-        cache.set(key, entry, PAGE_TIMEOUT)
+        cache.set(key, entry, page_timeout())
     return entry["guides"]
