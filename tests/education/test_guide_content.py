@@ -197,6 +197,7 @@ def test_it_explains_medical_terms_in_a_glossary(client):
 def test_it_has_one_h1_a_title_a_description_and_a_print_stylesheet(client):
     content = client.get(GUIDE_URL).content.decode()
     assert content.count("<h1") == 1
+    assert "<p><p>" not in content
     assert "<title>Ketamine infusion: a guide for patients · " in content
     assert '<meta name="description" content="What ketamine infusion is, who it may help' in content
     assert "/static/css/education.css" in content
