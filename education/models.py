@@ -71,14 +71,14 @@ class Section(models.Model):
 
 class Item(models.Model):
     """One fact, step or paragraph of a section. Consecutive steps form a numbered
-    list, points a bulleted list, rows a table (plain name | medical term)."""
+    list, points a bulleted list, rows a list of "plain name (medical term)"."""
 
     class Kind(models.TextChoices):
         PARAGRAPH = "paragraph", _("Paragraph")
         SUBHEADING = "subheading", _("Subheading")
         STEP = "step", _("Numbered step")
         POINT = "point", _("Bullet point")
-        ROW = "row", _("Table row: plain words | medical term")
+        ROW = "row", _("Plain name, medical term beside it")
         TERM = "term", _("Glossary term")
 
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="items")
@@ -92,7 +92,7 @@ class Item(models.Model):
     )
     term = models.CharField(
         _("medical term or glossary word"), max_length=200, blank=True, default="",
-        help_text=_("Table rows: the medical term. Glossary: the word being defined."),
+        help_text=_("Plain name items: the medical term. Glossary: the word being defined."),
     )
     expansion = models.CharField(
         _("abbreviation spelled out"), max_length=200, blank=True, default="",

@@ -32,7 +32,7 @@ def page_timeout() -> int:
     from django.core.cache.backends.locmem import LocMemCache
 
     return LOCAL_CACHE_PAGE_TIMEOUT if isinstance(caches["default"], LocMemCache) else PAGE_TIMEOUT
-LIST_KINDS = {"step": "ol", "point": "ul", "row": "table", "term": "dl"}
+
 
 
 # Whole responses for visitors without a session, kept in this process too so the
@@ -77,9 +77,14 @@ def fetch(key: str) -> tuple[int, dict | None]:
     return version, None
 
 
+# Consecutive items of these kinds render as one list.
+LIST_KINDS = {"step": "ol", "point": "ul", "row": "pairs", "term": "dl"}
+
+
 def section_blocks(section: dict, *, values: dict[str, str]) -> list[dict]:
     """Group a section's items: consecutive steps into one numbered list, points into
-    one bulleted list, rows into one table (labelled by the subheading before it)."""
+    one bulleted list, rows into one list of "plain name (medical term)", terms into
+    one glossary; a list right after a subheading is labelled by it."""
     blocks: list[dict] = []
     subheadings = 0
     for item in section["items"]:

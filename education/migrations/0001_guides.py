@@ -69,9 +69,9 @@ class Migration(migrations.Migration):
             name='Item',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('paragraph', 'Paragraph'), ('subheading', 'Subheading'), ('step', 'Numbered step'), ('point', 'Bullet point'), ('row', 'Table row: plain words | medical term'), ('term', 'Glossary term')], default='paragraph', max_length=20, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('paragraph', 'Paragraph'), ('subheading', 'Subheading'), ('step', 'Numbered step'), ('point', 'Bullet point'), ('row', 'Plain name, medical term beside it'), ('term', 'Glossary term')], default='paragraph', max_length=20, verbose_name='kind')),
                 ('text', models.TextField(help_text="Markdown: **bold**, *italic*, [link](https://…). {no_driving_hours} and {clinic_phone} are filled in from the clinic's settings. No scripts or styles.", verbose_name='text')),
-                ('term', models.CharField(blank=True, default='', help_text='Table rows: the medical term. Glossary: the word being defined.', max_length=200, verbose_name='medical term or glossary word')),
+                ('term', models.CharField(blank=True, default='', help_text='Plain name items: the medical term. Glossary: the word being defined.', max_length=200, verbose_name='medical term or glossary word')),
                 ('expansion', models.CharField(blank=True, default='', help_text='Glossary only, for abbreviations: e.g. Food and Drug Administration for FDA.', max_length=200, verbose_name='abbreviation spelled out')),
                 ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
                 ('section', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='education.section')),
