@@ -112,6 +112,10 @@ TEMPLATE_DIR = "scheduling/notifications"
 SESSION_SCHEDULE_KINDS = (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE)
 # Messages about the course or the cancellation itself go out even though the session is cancelled.
 SENT_EVEN_IF_CANCELLED = (Kind.CANCELLED, Kind.BOOKING_CONFIRMATION)
+# Rows a cancellation or a move withdraws: queued, and claimed by a dispatcher but not yet
+# sent (the dispatcher re-checks its claim every CLAIM_CHECK_EVERY rows and skips them).
+UNSENT = (Status.PENDING, Status.SENDING)
+CLAIM_CHECK_EVERY = 20
 # A review notice is for a session the patient comes to (not a no-show, not cancelled).
 ATTENDED = (SessionStatus.BOOKED, SessionStatus.COMPLETED)
 
@@ -254,7 +258,7 @@ def notifications_plan(*, sessions: Iterable[Session], reason: str = "booked") -
     now = timezone.now()
     session_ids = [s.pk for s in sessions]
     replaced = [*SESSION_SCHEDULE_KINDS, Kind.RESCHEDULED]
-    Notification.objects.filter(session_id__in=session_ids, status=Status.PENDING, kind__in=replaced).update(
+    Notification.objects.filter(session_id__in=session_ids, status__in=UNSENT, kind__in=replaced).update(
         status=Status.CANCELLED, last_error="Replaced by a newer message for this session."
     )
     writer = _RowWriter(sessions)
@@ -310,7 +314,7 @@ def notifications_review_sync(*, courses: Iterable) -> int:
     now = timezone.now()
     changed = (
         Notification.objects.filter(
-            session__course_id__in=course_ids, kind=Kind.REVIEW_DUE, status=Status.PENDING
+            session__course_id__in=course_ids, kind=Kind.REVIEW_DUE, status__in=UNSENT
         )
         .filter(Q(session__review_due=False) | Q(session__status=SessionStatus.CANCELLED))
         .update(status=Status.CANCELLED, last_error="The symptom review moved to another session.")
@@ -336,7 +340,7 @@ def notifications_cancel(*, sessions: Iterable[Session]) -> int:
     if not sessions:
         return 0
     cancelled = (
-        Notification.objects.filter(session__in=sessions, status=Status.PENDING)
+        Notification.objects.filter(session__in=sessions, status__in=UNSENT)
         .exclude(kind__in=SENT_EVEN_IF_CANCELLED)
         .update(status=Status.CANCELLED, last_error="The session was cancelled or moved.")
     )
@@ -352,7 +356,7 @@ def notifications_session_cancelled(*, sessions: Iterable[Session]) -> int:
     sessions = list(sessions)
     if not sessions:
         return 0
-    Notification.objects.filter(session__in=sessions, status=Status.PENDING).exclude(
+    Notification.objects.filter(session__in=sessions, status__in=UNSENT).exclude(
         kind__in=SENT_EVEN_IF_CANCELLED
     ).update(status=Status.CANCELLED, last_error="The session was cancelled.")
     written = _write_cancelled_notices(sessions)
@@ -741,7 +745,9 @@ def _record(row: Notification, status: str, note: str, now: dt.datetime) -> None
         with connection.cursor() as cursor:
             cursor.execute(_MARK_SENT_SQL, [Status.SENT, now, row.pk])
         return
-    Notification.objects.filter(pk=row.pk).update(status=status, last_error=note[:500], claimed_at=None)
+    Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+        status=status, last_error=note[:500], claimed_at=None
+    )
 
 
 def _record_failure(row: Notification, exc: BaseException, now: dt.datetime, *, transient: bool) -> None:
@@ -749,12 +755,12 @@ def _record_failure(row: Notification, exc: BaseException, now: dt.datetime, *, 
     note = f"{type(exc).__name__}: {exc}"[:500]
     if transient and attempts < _setting("NOTIFICATION_MAX_ATTEMPTS", 5):
         logger.warning("Notification %s not sent, attempt %s; will retry: %s", row.pk, attempts, note)
-        Notification.objects.filter(pk=row.pk).update(
+        Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
             status=Status.PENDING, attempts=attempts, last_error=note, claimed_at=None, send_at=now + _backoff(attempts)
         )
     else:
         logger.error("Notification %s failed after %s attempts: %s", row.pk, attempts, note)
-        Notification.objects.filter(pk=row.pk).update(
+        Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
             status=Status.FAILED, attempts=attempts, last_error=note, claimed_at=None
         )
 
@@ -801,7 +807,19 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                 break
             pending = set(ids)
             try:
-                for row in _load_claimed(ids, out):
+                rows = _load_claimed(ids, out)
+                for index, row in enumerate(rows):
+                    if index % CLAIM_CHECK_EVERY == 0 and index:
+                        # A cancellation may have withdrawn rows we hold: one query per few rows.
+                        chunk = [r.pk for r in rows[index : index + CLAIM_CHECK_EVERY]]
+                        ours = set(
+                            Notification.objects.filter(pk__in=chunk, status=Status.SENDING).values_list("pk", flat=True)
+                        )
+                        for pk in chunk:
+                            if pk not in ours:
+                                pending.discard(pk)
+                    if row.pk not in pending:
+                        continue
                     try:
                         status, note = _deliver(row, out)
                     except SoftTimeLimitExceeded:

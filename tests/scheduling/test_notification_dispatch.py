@@ -192,7 +192,8 @@ def test_dispatch_queries_grow_by_one_per_notification(patient):
     Notification.objects.filter(pk__in=ids[5:]).update(send_at=START - dt.timedelta(days=2))
     with CaptureQueriesContext(connection) as twenty_five:
         assert notifications_dispatch(now=START - dt.timedelta(days=1)) == 25
-    assert len(twenty_five) - len(five) == 20
+    # One UPDATE per message, plus one claim check per CLAIM_CHECK_EVERY (20) messages.
+    assert len(twenty_five) - len(five) == 20 + 1
 
 
 class _Provider(BaseHTTPRequestHandler):
@@ -302,3 +303,35 @@ def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, cli
     for body in bodies:
         assert "10:00 AM on Wednesday, March 4" in body or "/me/" in body or "11:00 PM" in body, body
     assert not any("@@ntf-" in body for body in bodies)
+
+
+class CancellingBackend(LocmemBackend):
+    """Delivers, and on the first message the front desk cancels the last session of the batch."""
+
+    victim = None
+
+    def send_messages(self, messages):
+        from scheduling.models import SessionStatus
+        from scheduling.notifications import notifications_cancel
+
+        victim = type(self).victim
+        if victim is not None:
+            type(self).victim = None
+            victim.status = SessionStatus.CANCELLED
+            victim.save()
+            notifications_cancel(sessions=[victim])
+        return super().send_messages(messages)
+
+
+def test_a_session_cancelled_while_its_reminder_is_claimed_does_not_get_it(patient, settings):
+    with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
+        sessions = [make_session(patient, START + dt.timedelta(days=2 * n)) for n in range(25)]
+        notifications_plan(sessions=sessions)
+    Notification.objects.exclude(kind=Kind.REMINDER).delete()
+    Notification.objects.update(send_at=START - dt.timedelta(days=2))
+    CancellingBackend.victim = sessions[-1]
+    settings.EMAIL_BACKEND = "tests.scheduling.test_notification_dispatch.CancellingBackend"
+
+    assert notifications_dispatch(now=START - dt.timedelta(days=1)) == 24
+    assert sessions[-1].notifications.get(kind=Kind.REMINDER).status == Status.CANCELLED
+    assert len(mail.outbox) == 24
