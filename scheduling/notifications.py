@@ -18,23 +18,24 @@ runs a constant number of queries, whatever the number of sessions):
     so calling it again after a move replaces, never duplicates. Returns rows written.
 
 ``notifications_cancel(*, sessions) -> int``
-    Cancels the pending rows of these sessions (a stale reminder is never sent). For the
-    sessions whose ``status`` is already ``cancelled`` it also writes the patient's
-    "session cancelled" notice and re-syncs the symptom-review notices of their courses
-    (``review_due`` moves when a session is cancelled: recompute it first). Call it from
-    ``session_cancel`` after setting the status, and before moving sessions in a
-    reschedule. Returns the number of rows cancelled.
+    Cancels the unsent rows of these sessions (queued, or claimed by a dispatcher that
+    has not sent them yet): a stale reminder is never sent. For the sessions whose
+    ``status`` is already ``cancelled`` it also writes the patient's "cancelled" notice
+    (one per course per call, listing the cancelled sessions, with the updated calendar).
+    Call it from ``session_cancel`` after setting the status, and before moving sessions
+    in a reschedule. The booking confirmation (about the whole course) is left alone.
+    Returns the number of rows cancelled.
 
 ``notifications_session_cancelled(*, sessions) -> int``
-    The same for sessions you are cancelling, whatever their in-memory status: cancels
-    their pending rows and writes the "cancelled" notice (once per session). Returns
+    The same for sessions you are cancelling, whatever their in-memory status. Returns
     notices written.
 
 ``notifications_review_sync(*, courses) -> int``
     Makes the review-due notices of these courses match ``Session.review_due``. Call it
     after recomputing ``review_due`` (session_cancel, course_cancel_rest,
     session_reschedule), so a review that moved to a later session gets its notice; the
-    dispatcher already drops a notice whose session is no longer a review point.
+    dispatcher already drops a notice whose session is no longer a review point, and
+    writes any that are missing for an upcoming review point on its next run.
 
 ``no_driving_context(*, session) -> dict``
     For the printable no-driving notice on a session page:
@@ -51,7 +52,13 @@ runs a constant number of queries, whatever the number of sessions):
     row ``sent`` with ``sent_at = now`` right after its own send, so a worker killed
     mid-batch leaves at most the message in flight unaccounted for. Rows left in
     ``sending`` longer than ``NOTIFICATION_RECLAIM_SECONDS`` (a killed worker) are claimed
-    again. Returns how many were sent.
+    again. Never sent: a row whose session is cancelled; a reminder once its session has
+    started (``expired``); a no-driving notice once its window has passed (it is still
+    sent late within it). Returns how many were sent.
+
+    Exactly once, with one limit SMTP cannot remove: if the worker dies after the mail
+    server accepted a message and before the row is marked (a millisecond window), the
+    message is sent again after the reclaim delay. Never lost; duplicated at most then.
 
 ``notification_resend(*, notification, by) -> Notification``
     Staff: queue a failed or undeliverable message again.
