@@ -684,12 +684,22 @@ def notification_text(row: Notification, out: _Outbound) -> str:
     return _render(row, out, ".sms.txt", _values(row, out)).strip()
 
 
+def _default_expiry(row: Notification, out: _Outbound) -> dt.datetime | None:
+    """For rows written without expires_at: the rule planning would have applied."""
+    if row.kind in (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.RESCHEDULED, Kind.CANCELLED):
+        return row.session.start
+    if row.kind == Kind.NO_DRIVING:
+        return no_driving_until(session=row.session, clinic=out.clinic)
+    return None
+
+
 def _deliver(row: Notification, out: _Outbound) -> tuple[str, str]:
     """Send one claimed row; returns its new (status, note). Raises when sending failed."""
     session = row.session
     if session.is_cancelled and row.kind not in SENT_EVEN_IF_CANCELLED:
         return Status.CANCELLED, "The session was cancelled."
-    if row.expires_at and out.now >= row.expires_at:
+    expires_at = row.expires_at or _default_expiry(row, out)
+    if expires_at and out.now >= expires_at:
         return Status.EXPIRED, "Not sent in time: the session had started or the window had passed."
     if row.kind == Kind.REVIEW_DUE and not session.review_due:
         return Status.CANCELLED, "The symptom review moved to another session."

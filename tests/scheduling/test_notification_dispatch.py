@@ -335,3 +335,13 @@ def test_a_session_cancelled_while_its_reminder_is_claimed_does_not_get_it(patie
     assert notifications_dispatch(now=START - dt.timedelta(days=1)) == 24
     assert sessions[-1].notifications.get(kind=Kind.REMINDER).status == Status.CANCELLED
     assert len(mail.outbox) == 24
+
+
+def test_a_reminder_written_without_an_expiry_still_expires_when_its_session_starts(patient):
+    session = make_session(patient, START)
+    reminder = Notification.objects.create(session=session, kind=Kind.REMINDER, send_at=START - dt.timedelta(days=1))
+    notice = Notification.objects.create(session=session, kind=Kind.NO_DRIVING, send_at=session.end)
+    assert notifications_dispatch(now=START + dt.timedelta(hours=2)) == 1
+    reminder.refresh_from_db()
+    notice.refresh_from_db()
+    assert (reminder.status, notice.status) == (Status.EXPIRED, Status.SENT)
