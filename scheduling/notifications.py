@@ -216,7 +216,12 @@ def no_driving_context(*, session: Session, clinic: ClinicSettings | None = None
     notice a session page can include: the same words as the message."""
     clinic = clinic or ClinicSettings.load()
     until = no_driving_until(session=session, clinic=clinic)
-    return {"until": until, "until_text": clock_text(until, clinic.tz), "hours": clinic.no_driving_hours}
+    return {
+        "until": until,
+        "until_text": clock_text(until, clinic.tz),
+        "until_24h": timezone.localtime(until, clinic.tz).strftime("%H:%M"),
+        "hours": clinic.no_driving_hours,
+    }
 
 
 def _morning_reminder_at(session: Session, clinic: ClinicSettings) -> dt.datetime:
@@ -583,6 +588,8 @@ def _values(row: Notification, out: _Outbound) -> dict:
         until = row.expires_at or no_driving_until(session=session, clinic=out.clinic)
         values["end_text"] = out.clock(session.end)
         values["until_text"] = out.clock(until)
+        # The 24-hour clock too: "11:00 PM (23:00)" leaves no doubt about morning or night.
+        values["until_24h"] = timezone.localtime(until, out.tz).strftime("%H:%M")
     if row.audience == Audience.CLINICIANS:
         values["staff_url"] = out.site + reverse("notifications:patient-log", args=[patient.pk])
     if row.kind == Kind.CANCELLED:
@@ -613,7 +620,7 @@ def _cancelled_listed(row: Notification, out: _Outbound) -> list[Session]:
 # every message through the template engine would cost more than sending it.
 SKELETON_KINDS = {Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE}
 COURSE_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
-PLACEHOLDER = re.compile(r"@@ntf-([a-z_]+)@@")
+PLACEHOLDER = re.compile(r"@@ntf-([a-z0-9_]+)@@")
 
 
 def _placeholder(name: str) -> str:
@@ -626,7 +633,7 @@ def _render(row: Notification, out: _Outbound, suffix: str, values: dict[str, st
         return render_to_string(name, _context(row, out, values))
     skeleton = out.skeletons.get(name)
     if skeleton is None:
-        tokens = {key: _placeholder(key) for key in (*values, "end_text", "until_text", "staff_url")}
+        tokens = {key: _placeholder(key) for key in (*values, "end_text", "until_text", "until_24h", "staff_url")}
         patient = {"first_name": tokens["first_name"], "full_name": tokens["full_name"]}
         skeleton = render_to_string(name, {**out.constants, **tokens, "patient": patient})
         out.skeletons[name] = skeleton

@@ -79,7 +79,7 @@ def test_the_no_driving_notice_names_the_clock_time_in_the_clinic_zone(patient, 
     Notification.objects.filter(kind=Kind.BOOKING_CONFIRMATION).delete()
     assert notifications_dispatch(now=session.end) == 1  # the reminder has expired; the notice goes
     (message,) = mail.outbox
-    assert "until 11:00 PM on Tuesday, March 3" in message.body
+    assert "until 11:00 PM on Tuesday, March 3 (23:00)" in message.body
     assert "responsible adult take you home" in message.body
     assert "until 11:00 PM on Tuesday, March 3" in message.alternatives[0][0]
     assert no_driving_context(session=session)["until_text"] == "11:00 PM on Tuesday, March 3"
