@@ -155,7 +155,9 @@ def checklist_evaluate(*, answers: Mapping[str, str], version: ChecklistVersion 
             code="unknown_code",
             params={"codes": ", ".join(unknown)},
         )
-    bad = sorted(str(code) for code, value in answers.items() if value not in ANSWERS)
+    # A switched-off condition is ignored whatever its answer says.
+    asked = set(enabled)
+    bad = sorted(str(code) for code, value in answers.items() if code in asked and value not in ANSWERS)
     if bad:
         raise ValidationError(
             "Answer each question with Yes, No or Not sure (%(codes)s).",

@@ -87,3 +87,9 @@ def test_the_answer_to_a_switched_off_condition_is_ignored():
 def test_flagged_codes_follow_the_checklist_order():
     answers = dict.fromkeys(CODES, "no") | {"cochlear_implant": "yes", "ketamine_allergy": "unsure"}
     assert checklist_evaluate(answers=answers).flagged == ("ketamine_allergy", "cochlear_implant")
+
+
+def test_a_switched_off_condition_is_ignored_whatever_its_answer():
+    Condition.objects.filter(code="liver_disease").update(enabled=False)
+    evaluation = checklist_evaluate(answers=dict.fromkeys(CODES, "no") | {"liver_disease": "maybe"})
+    assert evaluation.outcome == "clear"
