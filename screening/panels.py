@@ -3,7 +3,7 @@
 from django.template.loader import render_to_string
 
 from screening.models import SafetyAlert, Screening
-from screening.services import review_points
+from screening.services import review_points, review_points_overdue
 
 RECENT_DECIDED = 10
 
@@ -28,6 +28,8 @@ def staff_panels(request) -> list[str]:
             request=request,
         )
     )
+    overdue = list(review_points_overdue()[:50])
+    panels.append(render_to_string("screening/panels/overdue.html", {"overdue": overdue}, request=request))
     return panels
 
 

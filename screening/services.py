@@ -438,3 +438,21 @@ def review_points(*, patient: Patient, now: dt.datetime | None = None) -> list[d
             state = "due"
         points.append({"session": session, "review": review, "state": state})
     return points
+
+
+def review_points_overdue(*, now: dt.datetime | None = None):
+    """Sessions across the clinic whose symptom review is overdue: a review point that
+    ended more than OVERDUE_AFTER ago with no response. One query."""
+    from django.db.models import Exists, OuterRef
+
+    from scheduling.models import Session
+
+    now = now or timezone.now()
+    answered = SymptomReview.objects.filter(patient=OuterRef("patient"), session=OuterRef("pk"))
+    return (
+        Session.objects.not_cancelled()
+        .filter(review_due=True, end__lt=now - OVERDUE_AFTER)
+        .exclude(Exists(answered))
+        .select_related("patient")
+        .order_by("end")
+    )

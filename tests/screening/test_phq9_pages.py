@@ -119,3 +119,13 @@ def test_the_staff_chart_costs_a_fixed_number_of_queries(clinician_client, patie
         phq9_record(patient=patient, answers=[1] * 9, session=session)
     with django_assert_max_num_queries(14):
         assert clinician_client.get(f"/screening/symptoms/patient/{patient.pk}/").status_code == 200
+
+
+def test_the_dashboard_lists_overdue_review_points_and_drops_them_once_answered(front_desk_client, patient):
+    session = review_session(patient, ended_days_ago=5)
+    review_session(patient, ended_days_ago=1, chair_name="Chair B")  # due, not overdue yet
+    html = front_desk_client.get("/staff/").content.decode()
+    assert "Symptom reviews overdue" in html
+    assert html.count("not answered") == 1
+    phq9_record(patient=patient, answers=[1] * 9, session=session)
+    assert "not answered" not in front_desk_client.get("/staff/").content.decode()
