@@ -3,6 +3,8 @@ preview it as patients would see it, and publish it as a new revision."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.forms import Textarea
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -130,6 +132,7 @@ class ItemInline(admin.StackedInline):
     model = Item
     extra = 1
     fields = [("order", "kind"), "text", ("term", "expansion")]
+    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 90})}}
 
 
 @admin.register(Section)

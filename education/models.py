@@ -22,7 +22,7 @@ class Guide(models.Model):
     """A patient guide. Its title, summary and sections are the staff's working draft;
     patients see `published_revision`, a frozen copy."""
 
-    slug = models.SlugField(_("address"), max_length=80, unique=True, help_text=_("Shown in the page address: /learn/<address>/"))
+    slug = models.SlugField(_("address"), max_length=80, unique=True, help_text=_("Part of the page address, e.g. ketamine-infusion for /learn/ketamine-infusion/"))
     title = models.CharField(_("title"), max_length=200)
     summary = models.CharField(_("summary"), max_length=300, help_text=_("One or two plain sentences; shown in lists and search results."))
     order = models.PositiveSmallIntegerField(_("order on the guides page"), default=0)

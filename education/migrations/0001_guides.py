@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='Guide',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='Shown in the page address: /learn/<address>/', max_length=80, unique=True, verbose_name='address')),
+                ('slug', models.SlugField(help_text='Part of the page address, e.g. ketamine-infusion for /learn/ketamine-infusion/', max_length=80, unique=True, verbose_name='address')),
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('summary', models.CharField(help_text='One or two plain sentences; shown in lists and search results.', max_length=300, verbose_name='summary')),
                 ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order on the guides page')),
