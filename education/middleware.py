@@ -13,7 +13,7 @@ kind this middleware answers.)
 
 Entries carry the content version they were built under (see education.pages),
 so a publish, a change to the clinic's settings or to a condition is visible at
-once in the process that made it, and within a second in every other worker.
+once.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ publish carries the older version.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -28,19 +29,18 @@ LOCAL_CACHE_PAGE_TIMEOUT = 60
 
 
 def page_timeout() -> int:
-    from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
     return LOCAL_CACHE_PAGE_TIMEOUT if isinstance(caches["default"], LocMemCache) else PAGE_TIMEOUT
 
 
 
-# Whole responses for visitors without a session, kept in this process too so the
-# busiest page needs no round trip to the cache. Each copy is trusted for at most
-# LOCAL_SECONDS before the shared version is checked again: a publish reaches this
-# process at once, and every other worker within that second.
-LOCAL_SECONDS = 1.0
-_local: dict[str, tuple[float, dict]] = {}
+# Whole responses for visitors without a session, also kept in this process so the
+# busiest page needs one small read from the cache (the version) instead of its
+# whole body. A copy is served only while the shared version is the one it was
+# built under, so a publish in any worker is seen at once by all of them.
+_local: dict[str, tuple[int, dict]] = {}
+_clients = threading.local()
 
 
 def invalidate(**kwargs) -> None:
@@ -48,15 +48,33 @@ def invalidate(**kwargs) -> None:
     _local.clear()
 
 
+def version_now() -> int | None:
+    """The shared content version, read as cheaply as the cache allows."""
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return backend.get(VERSION_KEY)
+    # Django's Redis backend builds a client object on every call, which costs more
+    # than the GET itself; keep one per thread (they share the backend's pool).
+    client = getattr(_clients, "redis", None)
+    if client is None or getattr(_clients, "backend", None) is not backend:
+        client = _clients.redis = backend._cache.get_client(write=False)
+        _clients.backend = backend
+    # The version is an int, which Django's Redis serializer stores unpickled.
+    raw = client.get(backend.make_and_validate_key(VERSION_KEY))
+    return None if raw is None else int(raw)
+
+
 def local_get(key: str) -> dict | None:
     found = _local.get(key)
-    if found is not None and time.monotonic() - found[0] < LOCAL_SECONDS:
+    if found is not None and found[0] == version_now():
         return found[1]
     return None
 
 
 def local_put(key: str, entry: dict) -> None:
-    _local[key] = (time.monotonic(), entry)
+    _local[key] = (entry["version"], entry)
 
 
 def _key(name: str) -> str:
