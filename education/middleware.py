@@ -23,7 +23,6 @@ import re
 from functools import cache as memoize
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -72,7 +71,7 @@ class GuidePageCacheMiddleware:
         response = self.get_response(request)
         if self._storable(response):
             headers = [(name, value) for name, value in response.items() if name.lower() not in SKIP_HEADERS]
-            cache.set(
+            pages.store(
                 key,
                 {
                     "version": version,
@@ -81,7 +80,6 @@ class GuidePageCacheMiddleware:
                     "content": response.content,
                     "gzipped": gzip.compress(response.content, mtime=0),
                 },
-                pages.page_timeout(),
             )
         return response
 

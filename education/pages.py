@@ -10,6 +10,7 @@ publish carries the older version.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -20,6 +21,23 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from education.markup import fill_placeholders, phone_link
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - redis is in requirements.txt
+    RedisError = OSError
+
+logger = logging.getLogger(__name__)
+# An unreachable cache must not take the guide down: reads then go to the database.
+CACHE_ERRORS = (RedisError, OSError)
+
+
+def _tolerant(call, *args, default=None):
+    try:
+        return call(*args)
+    except CACHE_ERRORS as exc:
+        logger.warning("guide cache unavailable: %s", exc)
+        return default
 
 VERSION_KEY = "education:content-version"
 PAGE_TIMEOUT = 60 * 60
@@ -54,7 +72,7 @@ def version_now() -> int | None:
 
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
-        return backend.get(VERSION_KEY)
+        return _tolerant(backend.get, VERSION_KEY)
     # Django's Redis backend builds a client object on every call, which costs more
     # than the GET itself; keep one per thread (they share the backend's pool).
     client = getattr(_clients, "redis", None)
@@ -62,8 +80,12 @@ def version_now() -> int | None:
         client = _clients.redis = backend._cache.get_client(write=False)
         _clients.backend = backend
     # The version is an int, which Django's Redis serializer stores unpickled.
-    raw = client.get(backend.make_and_validate_key(VERSION_KEY))
+    raw = _tolerant(client.get, backend.make_and_validate_key(VERSION_KEY))
     return None if raw is None else int(raw)
+
+
+def store(key: str, entry: dict) -> None:
+    _tolerant(cache.set, key, entry, page_timeout())
 
 
 def local_get(key: str) -> dict | None:
@@ -84,11 +106,11 @@ def _key(name: str) -> str:
 def fetch(key: str) -> tuple[int, dict | None]:
     """The current content version and the entry at `key` if it was built under it:
     one round trip to the cache."""
-    found = cache.get_many([VERSION_KEY, key])
+    found = _tolerant(cache.get_many, [VERSION_KEY, key], default={})
     version = found.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), None)
-        version = cache.get(VERSION_KEY, 0)
+        _tolerant(cache.add, VERSION_KEY, time.time_ns(), None)
+        version = _tolerant(cache.get, VERSION_KEY, 0, default=0)
     entry = found.get(key)
     if entry is not None and entry.get("version") == version:
         return version, entry
@@ -168,7 +190,7 @@ def guide_page(slug: str) -> dict | None:
         hours, conditions = _clinic_inputs()
         entry = render_guide(guide.published_revision.content, no_driving_hours=hours, conditions=conditions)
         entry.update(version=version, revision=guide.published_revision.number)
-        cache.set(key, entry, page_timeout())
+        store(key, entry)
     entry["body"] = mark_safe(entry["body"])
     return entry
 
@@ -195,5 +217,5 @@ def guide_list() -> list[dict]:
             for g in Guide.objects.published().order_by("order", "pk")
         ]
         entry = {"version": version, "guides": guides}
-        cache.set(key, entry, page_timeout())
+        store(key, entry)
     return entry["guides"]

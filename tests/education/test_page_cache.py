@@ -79,3 +79,18 @@ def test_a_cached_page_is_compressed_for_browsers_that_accept_gzip(client):
     assert gzip.decompress(zipped.content) == plain
     assert int(zipped["Content-Length"]) < len(plain) / 3
     assert "Content-Encoding" not in client.get(GUIDE_URL)
+
+
+def test_the_guide_still_reads_when_the_cache_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(2):
+        response = client.get(GUIDE_URL)
+        assert response.status_code == 200
+        assert "45 to 60 minutes" in main_text(response)
+    assert client.get("/learn/").status_code == 200
