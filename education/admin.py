@@ -119,7 +119,9 @@ class GuideAdmin(DraftTouchMixin, admin.ModelAdmin):
             self.message_user(request, f"{guide}: {text}", messages.ERROR)
             return
         self.message_user(
-            request, _("%(guide)s: revision %(n)s is published.") % {"guide": guide, "n": revision.number}, messages.SUCCESS
+            request,
+            _("%(guide)s: revision %(n)s is published.") % {"guide": guide, "n": revision.number},
+            messages.SUCCESS,
         )
 
     @admin.action(description=_("Publish the draft of the selected guides"), permissions=["change"])

@@ -56,7 +56,9 @@ class _TagAudit(HTMLParser):
             allowed = ALLOWED_ATTRIBUTES.get(tag, set())
             for name, value in attrs:
                 if name not in allowed:
-                    self.problems.append(_("the %(attr)s attribute on <%(tag)s> is not allowed") % {"attr": name, "tag": tag})
+                    self.problems.append(
+                        _("the %(attr)s attribute on <%(tag)s> is not allowed") % {"attr": name, "tag": tag}
+                    )
                 elif name == "href" and value and ":" in value.split("/")[0]:
                     if value.split(":", 1)[0].lower() not in URL_SCHEMES:
                         self.problems.append(_("links must start with https:, mailto: or tel:"))

@@ -22,9 +22,16 @@ class Guide(models.Model):
     """A patient guide. Its title, summary and sections are the staff's working draft;
     patients see `published_revision`, a frozen copy."""
 
-    slug = models.SlugField(_("address"), max_length=80, unique=True, help_text=_("Part of the page address, e.g. ketamine-infusion for /learn/ketamine-infusion/"))
+    slug = models.SlugField(
+        _("address"),
+        max_length=80,
+        unique=True,
+        help_text=_("Part of the page address, e.g. ketamine-infusion for /learn/ketamine-infusion/"),
+    )
     title = models.CharField(_("title"), max_length=200)
-    summary = models.CharField(_("summary"), max_length=300, help_text=_("One or two plain sentences; shown in lists and search results."))
+    summary = models.CharField(
+        _("summary"), max_length=300, help_text=_("One or two plain sentences; shown in lists and search results.")
+    )
     order = models.PositiveSmallIntegerField(_("order on the guides page"), default=0)
     published_revision = models.ForeignKey(
         "Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
@@ -91,11 +98,17 @@ class Item(models.Model):
         ),
     )
     term = models.CharField(
-        _("medical term or glossary word"), max_length=200, blank=True, default="",
+        _("medical term or glossary word"),
+        max_length=200,
+        blank=True,
+        default="",
         help_text=_("Plain name items: the medical term. Glossary: the word being defined."),
     )
     expansion = models.CharField(
-        _("abbreviation spelled out"), max_length=200, blank=True, default="",
+        _("abbreviation spelled out"),
+        max_length=200,
+        blank=True,
+        default="",
         help_text=_("Glossary only, for abbreviations: e.g. Food and Drug Administration for FDA."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)

@@ -39,6 +39,7 @@ def _tolerant(call, *args, default=None):
         logger.warning("guide cache unavailable: %s", exc)
         return default
 
+
 VERSION_KEY = "education:content-version"
 PAGE_TIMEOUT = 60 * 60
 # Without REDIS_URL the cache is local to each process: a publish made in one
@@ -50,7 +51,6 @@ def page_timeout() -> int:
     from django.core.cache.backends.locmem import LocMemCache
 
     return LOCAL_CACHE_PAGE_TIMEOUT if isinstance(caches["default"], LocMemCache) else PAGE_TIMEOUT
-
 
 
 # Whole responses for visitors without a session, also kept in this process so the
@@ -213,7 +213,11 @@ def guide_list() -> list[dict]:
     version, entry = fetch(key)
     if entry is None:
         guides = [
-            {"slug": g.slug, "title": g.published_revision.content["title"], "summary": g.published_revision.content["summary"]}
+            {
+                "slug": g.slug,
+                "title": g.published_revision.content["title"],
+                "summary": g.published_revision.content["summary"],
+            }
             for g in Guide.objects.published().order_by("order", "pk")
         ]
         entry = {"version": version, "guides": guides}

@@ -175,8 +175,15 @@ def test_it_has_a_table_of_contents_linking_to_every_section(client):
     toc = re.search(r'<nav class="guide-toc".*?</nav>', content, re.S).group(0)
     anchors = re.findall(r'href="#([^"]+)"', toc)
     assert anchors[:9] == [
-        "what-it-is", "how-it-works", "is-it-approved", "day-of-session", "after-session",
-        "how-many-sessions", "side-effects", "caution", "when-to-call",
+        "what-it-is",
+        "how-it-works",
+        "is-it-approved",
+        "day-of-session",
+        "after-session",
+        "how-many-sessions",
+        "side-effects",
+        "caution",
+        "when-to-call",
     ]
     for anchor in anchors:
         assert f'<section id="{anchor}"' in content

@@ -41,7 +41,9 @@ def test_the_revision_history_records_who_published_what_and_when(guide, clinici
         revision = guide_publish(guide=guide, by=clinician)
     assert revision.number == 2
     assert revision.published_by == clinician
-    assert revision.published_at == timezone.now().replace(year=2026, month=3, day=2, hour=15, minute=30, second=0, microsecond=0)
+    assert revision.published_at == timezone.now().replace(
+        year=2026, month=3, day=2, hour=15, minute=30, second=0, microsecond=0
+    )
     assert "The day of your session" in revision.changes
     assert list(guide.revisions.history().values_list("number", flat=True)) == [2, 1]
     guide.refresh_from_db()
@@ -141,18 +143,39 @@ class TestAdmin:
         url = f"/admin/education/section/{section.pk}/change/"
         items = list(section.items.all())
         data = {
-            "guide": guide.pk, "order": section.order, "anchor": section.anchor, "heading": section.heading,
+            "guide": guide.pk,
+            "order": section.order,
+            "anchor": section.anchor,
+            "heading": section.heading,
             "kind": section.kind,
-            "items-TOTAL_FORMS": len(items) + 1, "items-INITIAL_FORMS": len(items),
-            "items-MIN_NUM_FORMS": 0, "items-MAX_NUM_FORMS": 1000,
+            "items-TOTAL_FORMS": len(items) + 1,
+            "items-INITIAL_FORMS": len(items),
+            "items-MIN_NUM_FORMS": 0,
+            "items-MAX_NUM_FORMS": 1000,
         }
         for i, item in enumerate(items):
-            data.update({f"items-{i}-id": item.pk, f"items-{i}-section": section.pk, f"items-{i}-order": item.order,
-                         f"items-{i}-kind": item.kind, f"items-{i}-text": item.text, f"items-{i}-term": item.term,
-                         f"items-{i}-expansion": item.expansion})
+            data.update(
+                {
+                    f"items-{i}-id": item.pk,
+                    f"items-{i}-section": section.pk,
+                    f"items-{i}-order": item.order,
+                    f"items-{i}-kind": item.kind,
+                    f"items-{i}-text": item.text,
+                    f"items-{i}-term": item.term,
+                    f"items-{i}-expansion": item.expansion,
+                }
+            )
         n = len(items)
-        data.update({f"items-{n}-section": section.pk, f"items-{n}-order": 500, f"items-{n}-kind": "point",
-                     f"items-{n}-text": "<script>alert(1)</script>", f"items-{n}-term": "", f"items-{n}-expansion": ""})
+        data.update(
+            {
+                f"items-{n}-section": section.pk,
+                f"items-{n}-order": 500,
+                f"items-{n}-kind": "point",
+                f"items-{n}-text": "<script>alert(1)</script>",
+                f"items-{n}-term": "",
+                f"items-{n}-expansion": "",
+            }
+        )
         response = clinician_client.post(url, data)
         assert response.status_code == 200
         assert "the &lt;script&gt; tag is not allowed" in response.content.decode()
