@@ -51,9 +51,23 @@ class SendForm(forms.Form):
         help_text=_("Without this, nothing is stored. Your answers stay only in this browser session and expire."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "consent":
+                field.widget.attrs.setdefault("class", "form-control")
+
+    def full_clean(self):
+        super().full_clean()
+        # Tie each error message to its input, with the help text, for screen readers.
+        for name in self.errors:
+            if name in self.fields:
+                ids = [f"id_{name}_error"] + ([f"id_{name}_helptext"] if self.fields[name].help_text else [])
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("email") and not (cleaned.get("phone") or "").strip():
+        if "email" not in self.errors and not cleaned.get("email") and not (cleaned.get("phone") or "").strip():
             self.add_error("email", _("Enter an email address or a phone number so the clinic can reach you."))
         dob = cleaned.get("date_of_birth")
         if dob and (dob >= timezone.localdate() or dob.year < 1900):
