@@ -92,13 +92,20 @@ def checklist_version_current() -> ChecklistVersion:
     newest = ChecklistVersion.objects.newest()
     if newest is not None and newest.conditions == snapshot:
         return newest
-    with transaction.atomic():
-        # Serialise version creation: two requests seeing the same change make one version.
-        list(ChecklistVersion.objects.select_for_update().order_by("-number")[:1])
+    try:
+        with transaction.atomic():
+            # Serialise version creation: two requests seeing the same change make one version.
+            list(ChecklistVersion.objects.select_for_update().order_by("-number")[:1])
+            newest = ChecklistVersion.objects.newest()
+            if newest is not None and newest.conditions == snapshot:
+                return newest
+            return ChecklistVersion.objects.create(number=(newest.number + 1) if newest else 1, conditions=snapshot)
+    except IntegrityError:
+        # The very first version raced (nothing to lock yet): the other request made it.
         newest = ChecklistVersion.objects.newest()
-        if newest is not None and newest.conditions == snapshot:
-            return newest
-        return ChecklistVersion.objects.create(number=(newest.number + 1) if newest else 1, conditions=snapshot)
+        if newest is None or newest.conditions != snapshot:
+            raise
+        return newest
 
 
 def condition_enabled_set(*, condition: Condition, enabled: bool, by: User | None = None, request=None) -> Condition:

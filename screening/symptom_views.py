@@ -49,7 +49,11 @@ def answer(request, session_pk: int | None = None):
     patient = _own_patient(request)
     session = None
     if session_pk is not None:
-        session = get_object_or_404(Session.objects.for_user(request.user).filter(patient=patient), pk=session_pk)
+        # Only review points (the 5th, 10th and 15th session) take a questionnaire.
+        session = get_object_or_404(
+            Session.objects.for_user(request.user).filter(patient=patient, review_due=True).not_cancelled(),
+            pk=session_pk,
+        )
     existing = SymptomReview.objects.filter(patient=patient, session=session).first()
     if existing is not None:
         messages.info(request, _("You already answered this questionnaire. Your first answers stand."))

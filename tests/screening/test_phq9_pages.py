@@ -129,3 +129,10 @@ def test_the_dashboard_lists_overdue_review_points_and_drops_them_once_answered(
     assert html.count("not answered") == 1
     phq9_record(patient=patient, answers=[1] * 9, session=session)
     assert "not answered" not in front_desk_client.get("/staff/").content.decode()
+
+
+def test_a_session_that_is_not_a_review_point_has_no_questionnaire(patient_client, patient):
+    session = review_session(patient)
+    session.review_due = False
+    session.save(update_fields=["review_due"])
+    assert patient_client.get(f"/screening/symptoms/answer/{session.pk}/").status_code == 404
