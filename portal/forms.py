@@ -34,3 +34,11 @@ class InvitationAcceptForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("The two passwords are not the same. Type them again."))
         return cleaned
+
+
+class ChannelForm(forms.Form):
+    preferred_channel = forms.ChoiceField(
+        label=_("Send my reminders and notices by"),
+        choices=[("email", _("Email")), ("sms", _("Text message"))],
+        widget=forms.RadioSelect,
+    )

@@ -101,6 +101,15 @@ class Patient(models.Model):
     email = models.EmailField(_("email"), blank=True, default="")
     phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    # How the patient wants reminders and notices: "" lets the portal choose
+    # (email when there is an address, else a text message).
+    preferred_channel = models.CharField(
+        _("send my reminders by"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=[("email", _("Email")), ("sms", _("Text message"))],
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
     )

@@ -250,3 +250,19 @@ def invitation_accept(*, token: str, password: str) -> User:
         invitation.save(update_fields=["used_at"])
         audit_record(actor=user, action="patient.account_created", patient=patient, obj=invitation)
     return user
+
+
+def patient_channel_set(*, patient: Patient, channel: str, by: User | None = None, request=None) -> Patient:
+    """The patient's choice of channel for reminders and notices."""
+    if channel not in ("", "email", "sms"):
+        raise ValidationError({"preferred_channel": "Choose email or text message."})
+    if channel == "email" and not patient.email:
+        raise ValidationError({"preferred_channel": "We have no email address for you. Call the clinic to add one."})
+    if channel == "sms" and not patient.phone:
+        raise ValidationError({"preferred_channel": "We have no phone number for you. Call the clinic to add one."})
+    with transaction.atomic():
+        patient.preferred_channel = channel
+        patient.save(update_fields=["preferred_channel"])
+        audit_record(actor=by, action="patient.channel_set", patient=patient, obj=patient, request=request,
+                     detail={"channel": channel})
+    return patient

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("me/", views.me, name="me"),
+    path("me/channel/", views.me_channel, name="me-channel"),
     path("staff/", views.staff, name="staff"),
     path("staff/notifications/", include("scheduling.notification_urls")),
     path(

@@ -7,14 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import services
 from portal.decorators import patient_required, staff_required
-from portal.forms import InvitationAcceptForm
+from portal.forms import ChannelForm, InvitationAcceptForm
 from portal.models import Patient
 from portal.panels import collect
 
@@ -39,7 +39,36 @@ def after_login(request):
 def me(request):
     patient = Patient.objects.filter(user=request.user).first()
     panels = collect("me", request, patient=patient) if patient else []
-    return render(request, "portal/me.html", {"patient": patient, "panels": panels})
+    channel_form = ChannelForm(initial={"preferred_channel": _channel_shown(patient)}) if patient else None
+    return render(request, "portal/me.html", {"patient": patient, "panels": panels, "channel_form": channel_form})
+
+
+def _channel_shown(patient) -> str:
+    if patient.preferred_channel:
+        return patient.preferred_channel
+    return "email" if patient.email else "sms"
+
+
+@require_POST
+@patient_required
+def me_channel(request):
+    patient = get_object_or_404(Patient.objects.for_user(request.user), user=request.user)
+    form = ChannelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.patient_channel_set(
+                patient=patient, channel=form.cleaned_data["preferred_channel"], by=request.user, request=request
+            )
+        except ValidationError as exc:
+            for message in exc.message_dict.get("preferred_channel", exc.messages):
+                form.add_error("preferred_channel", message)
+        else:
+            messages.success(request, "Saved. We will send your reminders and notices that way.")
+            return redirect("me")
+    panels = collect("me", request, patient=patient)
+    return render(
+        request, "portal/me.html", {"patient": patient, "panels": panels, "channel_form": form}, status=400
+    )
 
 
 @never_cache

@@ -66,8 +66,8 @@ runs a constant number of queries, whatever the number of sessions):
 Channels: email when the patient has an email address (HTML and plain text, calendar
 attached), otherwise a text message when they have a phone number; one channel per
 message, so a patient is not told everything twice. A patient with neither gets rows with
-status ``undeliverable`` that staff see in the notification log. There is no stored
-channel preference yet (no model for it), so the choice follows the contact details.
+status ``undeliverable`` that staff see in the notification log. A patient's choice at
+/me/ (``Patient.preferred_channel``) comes first while that contact detail exists.
 Clinicians' review-due notices go by email to every active clinician.
 
 Settings (all optional): ``NOTIFICATION_MAX_ATTEMPTS`` (5), ``NOTIFICATION_RETRY_SECONDS``
@@ -135,6 +135,11 @@ def _setting(name: str, default):
 
 
 def _patient_channel(patient: Patient) -> str | None:
+    # The patient's own choice at /me/ first, while that contact detail exists.
+    if patient.preferred_channel == Channel.SMS and patient.phone:
+        return Channel.SMS
+    if patient.preferred_channel == Channel.EMAIL and patient.email:
+        return Channel.EMAIL
     if patient.email:
         return Channel.EMAIL
     if patient.phone:
