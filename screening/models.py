@@ -250,6 +250,44 @@ class SymptomReview(models.Model):
     def scores(self) -> list[int]:
         return [item["score"] for item in self.items]
 
+    def as_fhir(self) -> dict:
+        """This response as a FHIR R4 QuestionnaireResponse (LOINC-coded items and answers)."""
+        from screening.phq9 import ANSWER_LOINC, CHOICES
+
+        words = {value: str(label) for value, label in CHOICES}
+        items = [
+            {
+                "linkId": item["loinc"],
+                "code": [{"system": "http://loinc.org", "code": item["loinc"]}],
+                "text": item["text"],
+                "answer": [
+                    {
+                        "valueCoding": {
+                            "system": "http://loinc.org",
+                            "code": ANSWER_LOINC[item["score"]],
+                            "display": words[item["score"]],
+                        }
+                    }
+                ],
+            }
+            for item in self.items
+        ]
+        items.append(
+            {
+                "linkId": self.LOINC_TOTAL,
+                "code": [{"system": "http://loinc.org", "code": self.LOINC_TOTAL}],
+                "text": "Patient Health Questionnaire 9 item (PHQ-9) total score",
+                "answer": [{"valueInteger": self.total}],
+            }
+        )
+        return {
+            "resourceType": "QuestionnaireResponse",
+            "status": "completed",
+            "questionnaire": f"http://loinc.org/q/{self.LOINC_PANEL}",
+            "authored": self.submitted_at.isoformat(),
+            "item": items,
+        }
+
 
 class SafetyAlertQuerySet(models.QuerySet):
     def open(self):

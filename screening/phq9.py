@@ -31,6 +31,9 @@ CHOICES = [
     (3, _("Nearly every day")),
 ]
 
+# LOINC answer list LL358-3 (PHQ-9 frequency), by score.
+ANSWER_LOINC = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
+
 # (upper bound inclusive, band)
 BANDS = [(4, "minimal"), (9, "mild"), (14, "moderate"), (19, "moderately severe"), (27, "severe")]
 

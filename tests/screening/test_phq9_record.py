@@ -129,3 +129,18 @@ def test_a_session_of_another_patient_is_refused(patient, other_patient):
     with pytest.raises(ValidationError, match="another patient"):
         phq9_record(patient=patient, answers=[0] * 9, session=session)
     assert not SymptomReview.objects.exists()
+
+
+def test_a_response_leaves_as_a_fhir_questionnaire_response_with_loinc_codes(patient):
+    review = phq9_record(patient=patient, answers=[0, 1, 2, 3, 0, 0, 0, 0, 0])
+    fhir = review.as_fhir()
+    assert fhir["resourceType"] == "QuestionnaireResponse"
+    assert fhir["questionnaire"].endswith("44249-1")
+    assert [i["linkId"] for i in fhir["item"]][0] == "44250-9"
+    assert fhir["item"][3]["answer"][0]["valueCoding"]["code"] == "LA6571-9"
+    assert fhir["item"][-1] == {
+        "linkId": "44261-6",
+        "code": [{"system": "http://loinc.org", "code": "44261-6"}],
+        "text": "Patient Health Questionnaire 9 item (PHQ-9) total score",
+        "answer": [{"valueInteger": 6}],
+    }
