@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from scheduling.models import Chair, ClinicSettings, Course, Session
+from scheduling.notification_views import staff_panel as notification_staff_panel
 
 PAST_SHOWN = 20
 
@@ -38,4 +39,7 @@ def staff_panels(request) -> list[str]:
         by_chair.setdefault(session.chair_id, []).append(session)
     rows = [{"chair": chair, "sessions": by_chair[chair.pk]} for chair in chairs]
     context = {"rows": rows, "today": today, "count": len(todays), "tz": tz}
-    return [render_to_string("scheduling/panels/staff.html", context, request=request)]
+    return [
+        render_to_string("scheduling/panels/staff.html", context, request=request),
+        notification_staff_panel(request),
+    ]

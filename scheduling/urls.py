@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/sessions/<int:pk>/mark/", views.session_mark, name="session-mark"),
     path("staff/courses/<int:pk>/", views.course_detail, name="course"),
     path("staff/courses/<int:pk>/cancel-rest/", views.course_cancel_rest, name="course-cancel-rest"),
+    path("me/sessions/<int:pk>/", views.my_session, name="my-session"),
     path("me/calendar.ics", views.my_calendar, name="my-calendar"),
     path("me/courses/<int:pk>/calendar.ics", views.course_ics, name="course-ics"),
     path("me/courses/<int:pk>/subscription/", views.subscription_new, name="subscription-new"),

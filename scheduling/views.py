@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.decorators import staff_required
+from portal.decorators import patient_required, staff_required
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
 from scheduling.calendar import course_calendar
@@ -36,6 +36,7 @@ from scheduling.forms import (
     slots_from_post,
 )
 from scheduling.models import ClinicSettings, Course, Session
+from scheduling.notifications import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
 
@@ -327,6 +328,20 @@ def my_calendar(request):
     if not courses:
         raise Http404("No course")
     return _ics(course_calendar(courses=courses), "my-sessions.ics")
+
+
+@never_cache
+@patient_required
+@require_GET
+def my_session(request, pk):
+    """One of the patient's own sessions, with the printable no-driving notice."""
+    session = get_object_or_404(Session.objects.for_user(request.user).select_related("course", "chair"), pk=pk)
+    clinic = ClinicSettings.load()
+    return render(
+        request,
+        "scheduling/my_session.html",
+        {"session": session, "clinic": clinic, "tz": clinic.tz, **no_driving_context(session=session, clinic=clinic)},
+    )
 
 
 @login_required
