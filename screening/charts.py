@@ -33,7 +33,10 @@ def trend_build(reviews: list) -> Trend:
     plot_width = WIDTH - LEFT - RIGHT
     count = len(reviews)
     points = []
+    review_number = 0
     for index, review in enumerate(reviews):
+        if review.session_id is not None:
+            review_number += 1
         x = LEFT + (plot_width / 2 if count == 1 else plot_width * index / (count - 1))
         points.append(
             {
@@ -41,7 +44,7 @@ def trend_build(reviews: list) -> Trend:
                 "y": _y(review.total),
                 "total": review.total,
                 "band": review.band,
-                "label": "Baseline" if review.session_id is None else f"Review {index}",
+                "label": "Baseline" if review.session_id is None else f"Review {review_number}",
                 "date": review.submitted_at,
                 "review": review,
             }
