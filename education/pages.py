@@ -11,8 +11,8 @@ publish carries the older version.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
-import time
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -61,8 +61,14 @@ _local: dict[str, tuple[int, dict]] = {}
 _clients = threading.local()
 
 
+def _new_version() -> int:
+    # Random, not the clock: two changes in one frozen or repeated instant (a test's
+    # time_machine, a clock step back) must still give two versions.
+    return secrets.randbits(62)
+
+
 def invalidate(**kwargs) -> None:
-    cache.set(VERSION_KEY, time.time_ns(), None)
+    cache.set(VERSION_KEY, _new_version(), None)
     _local.clear()
 
 
@@ -109,7 +115,7 @@ def fetch(key: str) -> tuple[int, dict | None]:
     found = _tolerant(cache.get_many, [VERSION_KEY, key], default={})
     version = found.get(VERSION_KEY)
     if version is None:
-        _tolerant(cache.add, VERSION_KEY, time.time_ns(), None)
+        _tolerant(cache.add, VERSION_KEY, _new_version(), None)
         version = _tolerant(cache.get, VERSION_KEY, 0, default=0)
     entry = found.get(key)
     if entry is not None and entry.get("version") == version:

@@ -77,7 +77,7 @@ SECTIONS = [
                   "This is called synaptogenesis. It works by changing which genes are turned on (gene expression)."),
             point("This likely changes mood, thought patterns and how well you think (cognition)."),
             p("Ketamine may also calm inflammation signals in the body. These signals are linked to mood disorders. "
-              "It may also help parts of the brain share signals better."),
+              "It may also help signals move better within certain parts of the brain."),
             p("Most likely, several of these things happen at once. Scientists are still studying them."),
         ],
     },

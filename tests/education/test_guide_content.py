@@ -66,6 +66,7 @@ FACTS = [
     "mood, thought patterns",
     "cognition",
     "inflammation signals",
+    "within certain parts of the brain",
     "several of these things happen at once",
     "still studying",
     "Empty your bladder",

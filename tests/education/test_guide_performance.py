@@ -34,3 +34,16 @@ def test_changing_the_no_driving_hours_moves_the_cached_page_on(client, django_a
     clinic.save()
     with django_assert_max_num_queries(3):
         assert "Do not drive for 18 hours" in main_text(client.get(GUIDE_URL))
+
+
+def test_two_changes_in_one_frozen_instant_both_reach_the_page(client):
+    import time_machine
+
+    with time_machine.travel("2026-05-04 09:00:00Z", tick=False):
+        clinic = ClinicSettings.load()
+        clinic.no_driving_hours = 16
+        clinic.save()
+        assert "Do not drive for 16 hours" in main_text(client.get(GUIDE_URL))
+        clinic.no_driving_hours = 20
+        clinic.save()
+        assert "Do not drive for 20 hours" in main_text(client.get(GUIDE_URL))
