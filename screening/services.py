@@ -208,11 +208,13 @@ def screening_submit(
     email: str = "",
     phone: str = "",
     date_of_birth: dt.date | None = None,
+    patient: Patient | None = None,
     request=None,
 ) -> Screening:
     """Store a completed checklist for the clinic, with the patient's consent.
 
-    Without consent nothing is stored. The same email lands on the same Patient.
+    Without consent nothing is stored. The same email lands on the same Patient;
+    a signed-in patient's screening goes on their own record (`patient`), whatever they type.
     The screening is stored whole or not at all, in a fixed number of queries
     whatever the number of conditions; the confirmation email goes after commit.
     """
@@ -234,9 +236,10 @@ def screening_submit(
     ]
     try:
         with transaction.atomic():
-            patient = patient_register(
-                first_name=first_name, last_name=last_name, email=email, phone=phone, date_of_birth=date_of_birth
-            )
+            if patient is None:
+                patient = patient_register(
+                    first_name=first_name, last_name=last_name, email=email, phone=phone, date_of_birth=date_of_birth
+                )
             screening = Screening.objects.create(
                 patient=patient,
                 version=version,

@@ -173,6 +173,12 @@ def _result_context(version, steps, progress, evaluation) -> dict:
     return {"evaluation": evaluation, "flagged": flagged, "answered_steps": answered_steps}
 
 
+def _own_patient_or_none(request) -> Patient | None:
+    if not request.user.is_authenticated or request.user.is_clinic_staff:
+        return None
+    return Patient.objects.filter(user=request.user).first()
+
+
 def _send_initial(request) -> dict:
     """A signed-in patient's details, so they only need to tick the consent."""
     if not request.user.is_authenticated:
@@ -213,6 +219,7 @@ def send(request):
                     email=data["email"],
                     phone=data["phone"],
                     date_of_birth=data["date_of_birth"],
+                    patient=_own_patient_or_none(request),
                     request=request,
                 )
             except ValidationError as exc:

@@ -149,3 +149,12 @@ def test_anonymous_submissions_are_rate_limited_per_address_with_a_friendly_page
     assert Screening.objects.count() == 0
     other = client.post("/screening/send/", CONTACT, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 302
+
+
+def test_a_signed_in_patients_screening_goes_on_their_own_record(patient_client, patient, all_no):
+    walk_checklist(patient_client, all_no)
+    form = patient_client.get("/screening/result/").content.decode()
+    assert 'value="alice@example.com"' in form
+    patient_client.post("/screening/send/", CONTACT | {"email": "typo@example.com"})
+    assert Screening.objects.get().patient == patient
+    assert Patient.objects.filter(email="typo@example.com").count() == 0
