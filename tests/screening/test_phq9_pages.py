@@ -136,3 +136,22 @@ def test_a_session_that_is_not_a_review_point_has_no_questionnaire(patient_clien
     session.review_due = False
     session.save(update_fields=["review_due"])
     assert patient_client.get(f"/screening/symptoms/answer/{session.pk}/").status_code == 404
+
+
+def test_a_review_point_is_upcoming_then_due_then_overdue_three_days_after_the_session(patient):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from screening.services import review_points
+
+    session = review_session(patient, ended_days_ago=-1)  # ends tomorrow
+    with time_machine.travel(session.end - dt.timedelta(minutes=1), tick=False):
+        assert review_points(patient=patient)[1]["state"] == "upcoming"
+    with time_machine.travel(session.end + dt.timedelta(days=2), tick=False):
+        assert review_points(patient=patient)[1]["state"] == "due"
+    with time_machine.travel(session.end + dt.timedelta(days=3, minutes=1), tick=False):
+        assert review_points(patient=patient)[1]["state"] == "overdue"
+        phq9_record(patient=patient, answers=[0] * 9, session=session)
+        assert review_points(patient=patient, now=timezone.now())[1]["state"] == "done"
