@@ -56,7 +56,15 @@ class ClinicSettings(models.Model):
 
     @classmethod
     def load(cls) -> ClinicSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
+        obj, created = cls.objects.get_or_create(pk=1, defaults={"time_zone": settings.CLINIC_TIME_ZONE})
+        if created:
+            # The row migration 0003 writes can be gone (a flushed database: every transactional
+            # test truncates the tables). A clinic made afresh gets the contract's default hours,
+            # Monday to Friday 08:00-18:00, instead of being closed every day.
+            OpeningHours.objects.bulk_create(
+                [OpeningHours(clinic=obj, weekday=weekday, opens=time(8, 0), closes=time(18, 0)) for weekday in range(5)],
+                ignore_conflicts=True,
+            )
         return obj
 
     @property

@@ -298,12 +298,24 @@ def _check_inputs(plan: Plan, *, now: dt.datetime, clinic: Clinic, weekdays, slo
             f"{day_label(plan.first_day)} at {time_label(plan.start_time)} is in the past. "
             "Choose a first day from tomorrow on.",
         )
+    elif plan.first_day == today:
+        # The contract: the first day is an opening day in the future, so not today, whatever the hour.
+        plan.error(
+            "first_day",
+            f"{day_label(plan.first_day)} is today; a course starts on a day in the future. "
+            "Choose a first day from tomorrow on.",
+        )
     elif problem := clinic.day_problem(plan.first_day):
-        plan.error("first_day", f"The first day must be an opening day: {problem}. Choose another first day.")
+        plan.error(
+            "first_day",
+            f"The first day must be an opening day: {problem} ({day_label(plan.first_day)}). "
+            "Choose another first day.",
+        )
     elif problem := clinic.hours_problem(plan.first_day, plan.start_time):
         plan.error(
             "start_time",
-            f"Sessions must fit inside opening hours, recovery included: {problem}. Choose an earlier start time.",
+            f"Sessions must fit inside opening hours, recovery included: on {day_label(plan.first_day)} {problem}. "
+            "Choose an earlier start time.",
         )
     if weekdays is not None and plan.sessions_per_week in (2, 3) and slots is None:
         if len(set(weekdays)) != plan.sessions_per_week:
