@@ -466,3 +466,12 @@ def review_points_overdue(*, now: dt.datetime | None = None):
         .select_related("patient")
         .order_by("end")
     )
+
+
+def safety_alerts_notify_pending() -> int:
+    """Email the clinicians about every item-9 alert whose email has not gone yet (the
+    first try runs after commit; this catches a failed send). Returns how many went."""
+    pending = list(SafetyAlert.objects.open().filter(clinicians_notified_at__isnull=True).values_list("pk", flat=True))
+    for alert_id in pending:
+        _safety_alert_notify(alert_id=alert_id)
+    return SafetyAlert.objects.filter(pk__in=pending, clinicians_notified_at__isnull=False).count()

@@ -144,3 +144,17 @@ def test_a_response_leaves_as_a_fhir_questionnaire_response_with_loinc_codes(pat
         "text": "Patient Health Questionnaire 9 item (PHQ-9) total score",
         "answer": [{"valueInteger": 6}],
     }
+
+
+def test_an_alert_email_that_failed_is_sent_by_the_retry(patient, clinician, settings):
+    from django.core import mail
+
+    from screening.services import safety_alerts_notify_pending
+
+    phq9_record(patient=patient, answers=[0] * 8 + [1])  # on_commit never runs inside this test transaction
+    alert = SafetyAlert.objects.get()
+    assert alert.clinicians_notified_at is None
+    assert safety_alerts_notify_pending() == 1
+    assert mail.outbox[0].to == [clinician.email]
+    assert safety_alerts_notify_pending() == 0
+    assert len(mail.outbox) == 1
