@@ -146,6 +146,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.dispatch_notifications",
         "schedule": 60.0,
     },
+    # Item-9 (PHQ-9) alert emails go after commit; this retries any that failed.
+    "notify-safety-alerts": {
+        "task": "screening.tasks.notify_safety_alerts",
+        "schedule": 60.0,
+    },
 }
 
 # --- Email ----------------------------------------------------------------------
