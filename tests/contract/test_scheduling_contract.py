@@ -535,6 +535,7 @@ def test_cancelling_marks_the_session_cancelled_and_frees_its_chair(now, one_cha
 def test_cancelling_a_cancelled_session_does_nothing(now, chairs, amy, desk):
     course = book(amy, sessions_per_week=3, weeks=2)
     second = list(course.sessions.all())[1]
+    stale = Session.objects.get(pk=second.pk)  # read before the cancel: still "booked" in memory
     session_cancel(session=second, by=desk)
     snapshot = sorted(Notification.objects.values_list("pk", "status", "send_at", "sent_at"))
     flags = review_points(course)
@@ -542,6 +543,7 @@ def test_cancelling_a_cancelled_session_does_nothing(now, chairs, amy, desk):
 
     assert session_cancel(session=second, by=desk) is None
     assert session_cancel(session=Session.objects.get(pk=second.pk)) is None
+    assert session_cancel(session=stale) is None
 
     assert sorted(Notification.objects.values_list("pk", "status", "send_at", "sent_at")) == snapshot
     assert review_points(course) == flags
@@ -749,6 +751,25 @@ def test_nothing_pending_on_a_session_when_it_is_cancelled_is_ever_sent(now, cha
     notifications_dispatch(now=first.end + dt.timedelta(days=3))
 
     assert not Notification.objects.filter(pk__in=pending, sent_at__isnull=False).exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "scheduling/notifications.py: notifications_cancel -> _write_cancelled_notices writes a 'cancelled' "
+        "notice on the cancelled session itself, and _deliver sends it (SENT_EVEN_IF_CANCELLED), so a "
+        "notification of a cancelled session is sent after the cancel."
+    ),
+)
+def test_no_notification_of_a_cancelled_session_is_sent_after_it_is_cancelled(now, chairs, amy):
+    course = book(amy, sessions_per_week=2, weeks=1)
+    notifications_dispatch(now=NOW)  # whatever was due before the cancel may go
+    second = list(course.sessions.all())[1]
+    session_cancel(session=second)
+    after = NOW + dt.timedelta(minutes=1)
+    for moment in (after, second.start - dt.timedelta(hours=24), second.end, second.end + dt.timedelta(days=2)):
+        notifications_dispatch(now=moment)
+    assert not Notification.objects.filter(session=second, sent_at__gte=after).exists()
 
 
 # --- A clinic made afresh, and racing bookings ----------------------------------------------------
