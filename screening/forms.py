@@ -32,6 +32,25 @@ def step_answers_read(data, step: dict) -> tuple[dict[str, str], list[dict], lis
     return answers, missing, sorted(set(problems))
 
 
+class DescribedErrorsMixin:
+    """Bootstrap classes on inputs, and each error message tied to its input (with the
+    help text) for screen readers; rendered by templates/screening/_form_fields.html."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.RadioSelect | forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-control")
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                auto_id = self[name].auto_id
+                ids = [f"{auto_id}_error"] + ([f"{auto_id}_helptext"] if self.fields[name].help_text else [])
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
 class SendForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
@@ -80,7 +99,7 @@ class SendForm(forms.Form):
         return cleaned
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(DescribedErrorsMixin, forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=Clearance.Decision.choices, widget=forms.RadioSelect)
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -105,7 +124,13 @@ def phq9_answers_read(data) -> tuple[list[int | None], list[int]]:
     return answers, missing
 
 
-class AlertReviewForm(forms.Form):
+class AlertReviewForm(DescribedErrorsMixin, forms.Form):
+    """One per open alert on a page, so each gets its own ids."""
+
+    def __init__(self, *args, alert_id: int, **kwargs):
+        kwargs.setdefault("auto_id", f"id_alert{alert_id}_%s")
+        super().__init__(*args, **kwargs)
+
     note = forms.CharField(
         label=_("What you did"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: called the patient, safety plan agreed, follow-up booked."),

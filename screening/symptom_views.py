@@ -98,13 +98,15 @@ def _can_read_answers(user) -> bool:
 
 @never_cache
 @staff_required
-def patient_chart(request, patient_pk: int, form=None):
+def patient_chart(request, patient_pk: int, form=None, form_alert_id=None):
     patient = get_object_or_404(Patient.objects.for_user(request.user), pk=patient_pk)
     audit_record(actor=request.user, action="symptom_review.view", patient=patient, obj=patient, request=request)
     reviews = list(
         SymptomReview.objects.filter(patient=patient).chronological().select_related("session", "safety_alert")
     )
     alerts = list(SafetyAlert.objects.filter(patient=patient).select_related("review", "resolved_by"))
+    for alert in alerts:
+        alert.form = form if form is not None and form_alert_id == alert.pk else AlertReviewForm(alert_id=alert.pk)
     context = {
         "patient": patient,
         "reviews": reviews,
@@ -112,7 +114,6 @@ def patient_chart(request, patient_pk: int, form=None):
         "alerts": alerts,
         "can_read_answers": _can_read_answers(request.user),
         "can_resolve": request.user.is_clinician,
-        "form": form or AlertReviewForm(),
         "items": phq9.ITEMS,
         **_chart_context(reviews),
     }
@@ -124,7 +125,7 @@ def patient_chart(request, patient_pk: int, form=None):
 @clinician_required
 def alert_resolve(request, pk: int):
     alert = get_object_or_404(SafetyAlert.objects.select_related("patient"), pk=pk)
-    form = AlertReviewForm(request.POST)
+    form = AlertReviewForm(request.POST, alert_id=alert.pk)
     if form.is_valid():
         try:
             services.safety_alert_resolve(alert=alert, clinician=request.user, note=form.cleaned_data["note"],
@@ -134,4 +135,4 @@ def alert_resolve(request, pk: int):
         else:
             messages.success(request, _("Alert reviewed and closed. Your note is on the patient's record."))
             return redirect("screening:symptoms-patient", patient_pk=alert.patient_id)
-    return patient_chart(request, alert.patient_id, form=form)
+    return patient_chart(request, alert.patient_id, form=form, form_alert_id=alert.pk)
