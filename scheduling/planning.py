@@ -598,6 +598,10 @@ def _coerce(first_day, sessions_per_week, weeks, start_time):
             start_time = None
     converted = []
     for value in (sessions_per_week, weeks):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            # int() would turn 2.5 sessions a week into 2 and True into 1: refuse them instead.
+            converted.append(None)
+            continue
         try:
             converted.append(int(value) if value is not None else None)
         except (TypeError, ValueError):

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -132,57 +132,106 @@ def course_book(
     to another time by itself. `slots` are (date, time, chair or None) chosen on
     the booking page, checked and booked session by session in this transaction.
     """
-    try:
-        with transaction.atomic():
-            _lock_patient(patient)
-            plan = course_plan(
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            return _course_book_once(
                 patient=patient,
                 first_day=first_day,
                 sessions_per_week=sessions_per_week,
                 weeks=weeks,
                 start_time=start_time,
-                weekdays=list(weekdays) if weekdays else None,
-                slots=list(slots) if slots is not None else None,
+                booked_by=booked_by,
+                weekdays=weekdays,
+                slots=slots,
+                request=request,
                 now=now,
             )
-            if not plan.ok:
-                raise _plan_error(plan)
-            course = Course.objects.create(
+        except (IntegrityError, OperationalError) as exc:
+            # A booking that committed first took a chair this plan had chosen (or the two
+            # deadlocked). Everything was rolled back; planning again sees that booking and
+            # picks another free chair, or refuses naming the dates that no longer fit.
+            retry = _worth_retrying(exc)
+            if isinstance(exc, OperationalError) and not retry:
+                raise
+            if not retry or attempt == RACE_ATTEMPTS:
+                raise _race_error(exc) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# Racers for one slot each lose at most once per chair they try, so this covers a full clinic.
+RACE_ATTEMPTS = 12
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return "session_chair_no_overlap" in str(exc)
+    # PostgreSQL deadlock_detected / serialization_failure: two courses inserting overlapping rows.
+    cause = exc.__cause__
+    code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)  # psycopg 3 / psycopg2
+    return code in ("40P01", "40001")
+
+
+def _course_book_once(
+    *,
+    patient: Patient,
+    first_day: dt.date,
+    sessions_per_week: int,
+    weeks: int,
+    start_time: dt.time,
+    booked_by: User | None,
+    weekdays: Sequence[int] | None,
+    slots: Sequence[tuple[dt.date, dt.time, Chair | int | None]] | None,
+    request,
+    now: dt.datetime | None,
+) -> Course:
+    with transaction.atomic():
+        _lock_patient(patient)
+        plan = course_plan(
+            patient=patient,
+            first_day=first_day,
+            sessions_per_week=sessions_per_week,
+            weeks=weeks,
+            start_time=start_time,
+            weekdays=list(weekdays) if weekdays else None,
+            slots=list(slots) if slots is not None else None,
+            now=now,
+        )
+        if not plan.ok:
+            raise _plan_error(plan)
+        course = Course.objects.create(
+            patient=patient,
+            first_day=plan.first_day,
+            sessions_per_week=plan.sessions_per_week,
+            weeks=plan.weeks,
+            start_time=plan.start_time,
+            booked_by=booked_by if getattr(booked_by, "is_authenticated", False) else None,
+        )
+        sessions = [
+            Session(
+                course=course,
                 patient=patient,
-                first_day=plan.first_day,
-                sessions_per_week=plan.sessions_per_week,
-                weeks=plan.weeks,
-                start_time=plan.start_time,
-                booked_by=booked_by if getattr(booked_by, "is_authenticated", False) else None,
+                chair=planned.chair,
+                start=planned.start,
+                end=planned.end,
+                occupied_until=planned.until,
+                review_due=number % REVIEW_EVERY == 0,
             )
-            sessions = [
-                Session(
-                    course=course,
-                    patient=patient,
-                    chair=planned.chair,
-                    start=planned.start,
-                    end=planned.end,
-                    occupied_until=planned.until,
-                    review_due=number % REVIEW_EVERY == 0,
-                )
-                for number, planned in enumerate(plan.sessions, start=1)
-            ]
-            Session.objects.bulk_create(sessions)
-            notifications_plan(sessions=sessions, reason="booked")
-            audit_record(
-                actor=booked_by,
-                action="course.book",
-                patient=patient,
-                obj=course,
-                request=request,
-                detail={
-                    "sessions": len(sessions),
-                    "first_day": plan.first_day.isoformat(),
-                    "start_time": time_label(plan.start_time),
-                },
-            )
-    except IntegrityError as exc:
-        raise _race_error(exc) from None
+            for number, planned in enumerate(plan.sessions, start=1)
+        ]
+        Session.objects.bulk_create(sessions)
+        notifications_plan(sessions=sessions, reason="booked")
+        audit_record(
+            actor=booked_by,
+            action="course.book",
+            patient=patient,
+            obj=course,
+            request=request,
+            detail={
+                "sessions": len(sessions),
+                "first_day": plan.first_day.isoformat(),
+                "start_time": time_label(plan.start_time),
+            },
+        )
     return course
 
 

@@ -176,7 +176,7 @@ def test_a_first_day_on_a_weekend_is_refused_because_the_clinic_is_closed(now, c
 # --- Course shape: 2-3 a week, 1-6 weeks, exactly n per 7-day block --------------------
 
 
-@pytest.mark.parametrize("per_week", [0, 1, 4, 7])
+@pytest.mark.parametrize("per_week", [0, 1, 4, 7, 2.5, None])
 def test_sessions_per_week_other_than_two_or_three_is_refused(now, chairs, amy, per_week):
     before = counts()
     with pytest.raises(ValidationError):
@@ -184,7 +184,7 @@ def test_sessions_per_week_other_than_two_or_three_is_refused(now, chairs, amy, 
     assert counts() == before
 
 
-@pytest.mark.parametrize("weeks", [0, 7, -1])
+@pytest.mark.parametrize("weeks", [0, 7, -1, 1.5, None])
 def test_weeks_outside_one_to_six_is_refused(now, chairs, amy, weeks):
     before = counts()
     with pytest.raises(ValidationError):
@@ -831,3 +831,39 @@ def test_racing_bookings_for_one_chair_slot_let_exactly_one_win(now):
     assert Session.objects.count() == 2
     assert set(Session.objects.values_list("chair", flat=True)) == {chair.pk}
     assert Course.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_bookings_with_a_chair_each_all_succeed_on_different_chairs(now):
+    import threading
+
+    from django.db import connections
+
+    racers = 6
+    chairs = [Chair.objects.create(name=f"Race chair {n}", active=True) for n in range(racers)]
+    doctor = staff_create(email="dr.race2@clinic.example", role="clinician")
+    patients = [new_patient(200 + n, doctor) for n in range(racers)]
+    barrier = threading.Barrier(racers)
+    wins, failures = [], []
+
+    def race(patient):
+        try:
+            barrier.wait(timeout=20)
+            wins.append(book(patient, first_day=MONDAY, sessions_per_week=3, weeks=2))
+        except Exception as exc:  # noqa: BLE001 - any refusal fails below: a free chair was there
+            failures.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=race, args=(patient,)) for patient in patients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not failures, failures
+    assert len(wins) == racers
+    assert Session.objects.count() == racers * 6
+    for start in set(Session.objects.values_list("start", flat=True)):
+        held = list(Session.objects.filter(start=start).values_list("chair", flat=True))
+        assert sorted(held) == sorted(chair.pk for chair in chairs)
