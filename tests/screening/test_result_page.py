@@ -45,3 +45,20 @@ def test_the_result_lists_every_answer_for_printing(client, all_no):
     assert html.count("<table") == 6
     assert "Do you have a cochlear (hearing) implant?" in html
     assert "js/screening.js" in html
+
+
+@pytest.mark.parametrize("flag", [None, "epilepsy"])
+def test_the_confirmation_page_and_email_never_say_eligible_approved_or_safe(
+    client, all_no, flag, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from tests.screening.conftest import CONTACT
+
+    walk_checklist(client, all_no | ({flag: "yes"} if flag else {}))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/screening/send/", CONTACT)
+    texts = [client.get("/screening/sent/").content.decode(), mail.outbox[0].body, mail.outbox[0].alternatives[0][0]]
+    for text in texts:
+        for word in FORBIDDEN:
+            assert word not in text.lower()
