@@ -867,3 +867,35 @@ def test_racing_bookings_with_a_chair_each_all_succeed_on_different_chairs(now):
     for start in set(Session.objects.values_list("start", flat=True)):
         held = list(Session.objects.filter(start=start).values_list("chair", flat=True))
         assert sorted(held) == sorted(chair.pk for chair in chairs)
+
+
+# --- What the booking shows on /me/ and /staff/ -------------------------------------------------
+
+
+def test_the_patient_sees_their_sessions_on_me_and_another_patient_does_not(
+    now, chairs, patient, other_patient, doctor, client
+):
+    clearance_record(patient=patient, clinician=doctor)
+    book(patient, sessions_per_week=2, weeks=1)
+
+    client.force_login(patient.user)
+    page = client.get("/me/").content.decode()
+    assert "December 14, 2026" in page and "December 16, 2026" in page and "10:00" in page
+
+    client.force_login(other_patient.user)
+    page = client.get("/me/").content.decode()
+    assert "December 14, 2026" not in page and "December 16, 2026" not in page
+
+
+def test_a_cancelled_session_reads_cancelled_on_me(now, chairs, patient, doctor, client):
+    clearance_record(patient=patient, clinician=doctor)
+    course = book(patient, sessions_per_week=2, weeks=1)
+    session_cancel(session=course.sessions.first())
+    client.force_login(patient.user)
+    page = client.get("/me/").content.decode()
+    assert "Cancelled" in page
+
+
+def test_front_desk_reaches_the_staff_dashboard(now, chairs, desk, client):
+    client.force_login(desk)
+    assert client.get("/staff/").status_code == 200
