@@ -33,8 +33,9 @@ ALTERNATIVE_STEP_MINUTES = 30
 
 
 def day_label(day: dt.date) -> str:
-    """'Wednesday 2026-12-09': the weekday for people, the ISO date for certainty."""
-    return f"{date_format(day, 'l')} {day.isoformat()}"
+    """'Wednesday, December 9, 2026 (2026-12-09)': the date as the front desk says it, and
+    the ISO date for certainty (it is what they type in the date fields)."""
+    return f"{date_format(day, 'l, F j, Y')} ({day.isoformat()})"
 
 
 def time_label(value: dt.time) -> str:

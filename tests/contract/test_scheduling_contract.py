@@ -423,6 +423,7 @@ def test_every_date_that_cannot_be_booked_is_named(now, one_chair, amy, ben):
     book(ben, first_day=dt.date(2026, 12, 23), sessions_per_week=2, weeks=1)  # Wed 23, Fri 25
     message = refusal(amy, first_day=MONDAY, sessions_per_week=3, weeks=2)
     assert "2026-12-23" in message and "2026-12-25" in message
+    assert "December 23" in message and "December 25" in message
 
 
 def test_a_conflict_is_never_resolved_by_moving_the_session_to_another_time_or_day(now, one_chair, amy, ben):
