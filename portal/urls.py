@@ -8,6 +8,8 @@ from portal.forms import EmailAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", views.favicon),
     path("me/", views.me, name="me"),
     path("me/channel/", views.me_channel, name="me-channel"),
     path("staff/", views.staff, name="staff"),

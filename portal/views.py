@@ -4,9 +4,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -103,6 +104,11 @@ def _broker_status() -> str:
         return "ok"
     except Exception:  # noqa: BLE001
         return "error"
+
+
+@require_GET
+def favicon(request):
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("favicon.svg"))
 
 
 @require_POST

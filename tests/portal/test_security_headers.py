@@ -48,3 +48,8 @@ def test_a_wrong_method_gets_a_friendly_405(client, db):
     response = client.post("/")
     assert response.status_code == 405
     assert "not possible here" in response.content.decode()
+
+
+def test_the_favicon_address_leads_to_the_shipped_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith(".svg")
