@@ -80,6 +80,21 @@ class User(AbstractUser):
         return self.is_clinician or self.is_front_desk
 
 
+class OwnedByPatientQuerySet(models.QuerySet):
+    """Rows that belong to one patient: clinic staff see all of them, a signed-in
+    patient only their own, anyone else nothing. `patient_path` is the lookup from
+    the row to its Patient."""
+
+    patient_path = "patient"
+
+    def for_user(self, user):
+        if getattr(user, "is_clinic_staff", False):
+            return self
+        if getattr(user, "is_authenticated", False):
+            return self.filter(**{f"{self.patient_path}__user": user})
+        return self.none()
+
+
 class PatientQuerySet(models.QuerySet):
     def for_user(self, user):
         """Patients the user may see: staff see all, a patient only their own record."""

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import OwnedByPatientQuerySet
+
 
 class Clearance(models.Model):
     """A clinician's decision on whether a patient may be booked. The newest decision stands."""
@@ -123,14 +125,7 @@ class Outcome(models.TextChoices):
     REVIEW = "review", _("A clinician will talk it through")
 
 
-class ScreeningQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Staff see every referral; a patient only their own screenings."""
-        if getattr(user, "is_clinic_staff", False):
-            return self
-        if getattr(user, "is_authenticated", False):
-            return self.filter(patient__user=user)
-        return self.none()
+class ScreeningQuerySet(OwnedByPatientQuerySet):
 
     def waiting(self):
         """Referrals no clinician has decided on yet."""
@@ -193,13 +188,7 @@ class Band(models.TextChoices):
     SEVERE = "severe", _("severe")
 
 
-class SymptomReviewQuerySet(models.QuerySet):
-    def for_user(self, user):
-        if getattr(user, "is_clinic_staff", False):
-            return self
-        if getattr(user, "is_authenticated", False):
-            return self.filter(patient__user=user)
-        return self.none()
+class SymptomReviewQuerySet(OwnedByPatientQuerySet):
 
     def chronological(self):
         return self.order_by("submitted_at", "pk")
