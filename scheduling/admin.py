@@ -94,9 +94,9 @@ if not admin.site.is_registered(Notification):
 
     @admin.register(Notification)
     class NotificationAdmin(admin.ModelAdmin):
-        list_display = ["session", "kind", "channel", "audience", "send_at", "status", "sent_at"]
+        list_display = ["session", "course", "kind", "channel", "audience", "send_at", "status", "sent_at"]
         list_filter = ["status", "kind", "channel"]
-        list_select_related = ["session", "session__patient"]
+        list_select_related = ["session__patient", "session__chair", "course__patient"]
         readonly_fields = [f.name for f in Notification._meta.fields]
 
         def has_add_permission(self, request):

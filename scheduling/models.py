@@ -270,14 +270,27 @@ class NotificationQuerySet(models.QuerySet):
         if getattr(user, "is_clinic_staff", False):
             return self
         if getattr(user, "is_authenticated", False):
-            return self.filter(session__patient__user=user)
+            # Session-level rows reach the patient through their session, course-level rows
+            # (booking confirmation, cancellation notice) through their course.
+            return self.filter(Q(session__patient__user=user) | Q(course__patient__user=user))
         return self.none()
+
+    def for_patient(self, patient):
+        return self.filter(Q(session__patient=patient) | Q(course__patient=patient))
 
 
 class Notification(models.Model):
     """The outbox: one row per message to send, written in the same transaction
     as the booking, change or cancellation that causes it. The dispatcher sends
-    due rows; nothing waits in Celery."""
+    due rows; nothing waits in Celery.
+
+    A row belongs either to a session (reminders, no-driving and review notices, the
+    "session moved" notice: ``session`` set, ``course`` empty) or to a course (the booking
+    confirmation and the "cancelled" notice, which are about the course and must go out
+    even when a session is cancelled: ``session`` empty, ``course`` set). A row whose
+    session is cancelled is never sent. For course-level rows ``session_sequence`` numbers
+    the course's messages of that kind, and ``session_ids`` lists the sessions the message
+    is about (the sessions a cancellation notice names)."""
 
     class Kind(models.TextChoices):
         BOOKING_CONFIRMATION = "booking_confirmation", _("Booking confirmation")
@@ -305,7 +318,10 @@ class Notification(models.Model):
         EXPIRED = "expired", _("Expired")
         UNDELIVERABLE = "undeliverable", _("Undeliverable")
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="notifications")
+    session = models.ForeignKey(
+        Session, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     audience = models.CharField(max_length=12, choices=Audience.choices, default=Audience.PATIENT)
@@ -317,8 +333,11 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True, default="")
     claimed_at = models.DateTimeField(null=True, blank=True)
-    # Which version of the session (Session.sequence) this message describes.
+    # Which version of the session (Session.sequence) this message describes; on a
+    # course-level row, the number of the course's message of this kind.
     session_sequence = models.PositiveIntegerField(default=0)
+    # Course-level rows: the sessions the message is about (a cancellation notice's sessions).
+    session_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = NotificationQuerySet.as_manager()
@@ -333,8 +352,38 @@ class Notification(models.Model):
                 fields=["session", "kind", "channel", "audience", "session_sequence"],
                 name="notification_once_per_session_kind_channel",
             ),
+            # The same for course-level rows, numbered per course and kind (several
+            # cancellations in one course each get their own notice).
+            models.UniqueConstraint(
+                fields=["course", "kind", "channel", "audience", "session_sequence"],
+                condition=Q(session__isnull=True),
+                name="notification_once_per_course_kind_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(session__isnull=False) | Q(course__isnull=False),
+                name="notification_has_session_or_course",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} ({self.channel}) for {self.session_id} at {self.send_at:%Y-%m-%d %H:%M}"
+        about = f"session {self.session_id}" if self.session_id else f"course {self.course_id}"
+        return f"{self.get_kind_display()} ({self.channel}) for {about} at {self.send_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_course_level(self) -> bool:
+        return self.session_id is None
+
+    @property
+    def about_course(self):
+        """The course the message is about (a session-level row: its session's course)."""
+        return self.course if self.session_id is None else self.session.course
+
+    @property
+    def patient(self):
+        """The patient the message is about (select_related session__patient / course__patient)."""
+        return self.course.patient if self.session_id is None else self.session.patient
+
+    @property
+    def patient_id(self):
+        return self.course.patient_id if self.session_id is None else self.session.patient_id
 

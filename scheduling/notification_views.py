@@ -25,7 +25,7 @@ def attention(request):
     rows = list(
         Notification.objects.for_user(request.user)
         .filter(status__in=RESENDABLE)
-        .select_related("session__patient")
+        .select_related("session__patient", "course__patient")
         .order_by("-send_at", "-pk")[:LOG_LIMIT]
     )
     audit_record(actor=request.user, action="notifications.view_attention", request=request, detail={"rows": len(rows)})
@@ -60,7 +60,7 @@ def patient_log(request, patient_id: int):
 @staff_required
 def resend(request, pk: int):
     notification = get_object_or_404(
-        Notification.objects.for_user(request.user).select_related("session"), pk=pk
+        Notification.objects.for_user(request.user).select_related("session", "course"), pk=pk
     )
     try:
         notification_resend(notification=notification, by=request.user, request=request)
@@ -68,7 +68,7 @@ def resend(request, pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("The message is queued and goes out within a minute."))
-    return redirect("notifications:patient-log", patient_id=notification.session.patient_id)
+    return redirect("notifications:patient-log", patient_id=notification.patient_id)
 
 
 def staff_panel(request) -> str:

@@ -12,19 +12,19 @@ runs a constant number of queries, whatever the number of sessions):
     start, or at the next dispatch if that is already past), the optional morning
     reminder, the no-driving notice (at the end of the infusion) and, for sessions with
     ``review_due``, the symptom-review notice to the patient and to the clinicians.
-    ``reason="booked"`` adds one booking confirmation per course (every session listed,
-    the course's iCalendar file attached); ``reason="rescheduled"`` adds a "session
-    moved" notice. Pending rows of the same kinds for these sessions are cancelled first,
+    ``reason="booked"`` adds one booking confirmation per course, a course-level row
+    (every session listed, the course's iCalendar file attached); ``reason="rescheduled"``
+    adds a "session moved" notice on the moved session. Pending rows of the same kinds for these sessions are cancelled first,
     so calling it again after a move replaces, never duplicates. Returns rows written.
 
 ``notifications_cancel(*, sessions) -> int``
     Cancels the unsent rows of these sessions (queued, or claimed by a dispatcher that
     has not sent them yet): a stale reminder is never sent. For the sessions whose
     ``status`` is already ``cancelled`` it also writes the patient's "cancelled" notice
-    (one per course per call, listing the cancelled sessions, with the updated calendar).
-    Call it from ``session_cancel`` after setting the status, and before moving sessions
-    in a reschedule. The booking confirmation (about the whole course) is left alone.
-    Returns the number of rows cancelled.
+    (one course-level row per course per call, listing the cancelled sessions, with the
+    updated calendar). Call it from ``session_cancel`` after setting the status, and
+    before moving sessions in a reschedule. Course-level rows (the booking confirmation,
+    cancellation notices) are left alone. Returns the number of rows cancelled.
 
 ``notifications_session_cancelled(*, sessions) -> int``
     The same for sessions you are cancelling, whatever their in-memory status. Returns
@@ -52,9 +52,10 @@ runs a constant number of queries, whatever the number of sessions):
     row ``sent`` with ``sent_at = now`` right after its own send, so a worker killed
     mid-batch leaves at most the message in flight unaccounted for. Rows left in
     ``sending`` longer than ``NOTIFICATION_RECLAIM_SECONDS`` (a killed worker) are claimed
-    again. Never sent: a row whose session is cancelled; a reminder once its session has
-    started (``expired``); a no-driving notice once its window has passed (it is still
-    sent late within it). Returns how many were sent.
+    again. Never sent: a row whose session is cancelled, whatever its kind (``cancelled``);
+    a booking confirmation once every session of its course is cancelled; a reminder once
+    its session has started (``expired``); a no-driving notice once its window has passed
+    (it is still sent late within it). Returns how many were sent.
 
     Exactly once, with one limit SMTP cannot remove: if the worker dies after the mail
     server accepted a message and before the row is marked (a millisecond window), the
@@ -62,6 +63,16 @@ runs a constant number of queries, whatever the number of sessions):
 
 ``notification_resend(*, notification, by) -> Notification``
     Staff: queue a failed or undeliverable message again.
+
+Session-level and course-level rows: a message about one session (reminders, the
+no-driving and review notices, "session moved") is a row with ``session`` set and
+``course`` empty; a message about the course (the booking confirmation, a "cancelled"
+notice) is a row with ``course`` set and ``session`` empty, so cancelling a session never
+has to spare anything: every unsent row of a cancelled session is cancelled, and the
+dispatcher never sends a row whose session is cancelled. A course-level row reaches its
+patient and sessions through ``row.course``; a cancellation notice lists the sessions in
+its ``session_ids``. ``session_sequence`` numbers a course's messages of one kind, so
+several cancellations in one course each get their own notice.
 
 Channels: email when the patient has an email address (HTML and plain text, calendar
 attached), otherwise a text message when they have a phone number; one channel per
@@ -104,7 +115,7 @@ from django.utils.translation import gettext as _
 from portal.models import Patient, Role, User
 from portal.services import audit_record
 from scheduling import sms
-from scheduling.models import ClinicSettings, Notification, Session, SessionStatus
+from scheduling.models import ClinicSettings, Course, Notification, Session, SessionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +128,8 @@ NO_CONTACT = "No email address or phone number on file for this patient."
 TEMPLATE_DIR = "scheduling/notifications"
 # The messages that follow a session's time: re-planning a session replaces them.
 SESSION_SCHEDULE_KINDS = (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE)
-# Messages about the course or the cancellation itself go out even though the session is cancelled.
-SENT_EVEN_IF_CANCELLED = (Kind.CANCELLED, Kind.BOOKING_CONFIRMATION)
+# Messages about the whole course: course-level rows (session empty), never cancelled with a session.
+COURSE_LEVEL_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.CANCELLED)
 # Rows a cancellation or a move withdraws: queued, and claimed by a dispatcher but not yet
 # sent (the dispatcher re-checks its claim every CLAIM_CHECK_EVERY rows and skips them).
 UNSENT = (Status.PENDING, Status.SENDING)
@@ -150,6 +161,8 @@ def _patient_channel(patient: Patient) -> str | None:
 def _next_sequences(session_ids: list[int]) -> dict[tuple[int, str], int]:
     """Highest session_sequence used per (session, kind): a new row must go above it,
     so replacing a message never collides with the row it replaces."""
+    if not session_ids:
+        return {}
     rows = (
         Notification.objects.filter(session_id__in=session_ids)
         .values("session_id", "kind")
@@ -158,24 +171,42 @@ def _next_sequences(session_ids: list[int]) -> dict[tuple[int, str], int]:
     return {(row["session_id"], row["kind"]): row["top"] for row in rows}
 
 
-class _RowWriter:
-    """Builds Notification rows for one planning call, with safe sequences."""
+def _next_course_sequences(course_ids: list[int]) -> dict[tuple[int, str], int]:
+    """Highest session_sequence used per (course, kind) by course-level rows."""
+    if not course_ids:
+        return {}
+    rows = (
+        Notification.objects.filter(session__isnull=True, course_id__in=course_ids)
+        .values("course_id", "kind")
+        .annotate(top=Max("session_sequence"))
+    )
+    return {(row["course_id"], row["kind"]): row["top"] for row in rows}
 
-    def __init__(self, sessions: list[Session]):
+
+class _RowWriter:
+    """Builds Notification rows for one planning call, with safe sequences: session-level
+    rows for `sessions`, course-level rows for the courses in `course_patients`
+    (course id -> patient id)."""
+
+    def __init__(self, sessions: list[Session], *, course_patients: dict[int, int] | None = None):
         self.sessions = sessions
-        self.patients = Patient.objects.in_bulk({s.patient_id for s in sessions})
+        course_patients = course_patients or {}
+        self.patients = Patient.objects.in_bulk({s.patient_id for s in sessions} | set(course_patients.values()))
         self.used = _next_sequences([s.pk for s in sessions])
+        self.course_used = _next_course_sequences(list(course_patients))
         self.rows: list[Notification] = []
+
+    def _delivery(self, patient_id: int, audience: str) -> tuple[str, str, str]:
+        if audience == Audience.CLINICIANS:
+            return Channel.EMAIL, Status.PENDING, ""
+        channel = _patient_channel(self.patients[patient_id])
+        status, error = (Status.PENDING, "") if channel else (Status.UNDELIVERABLE, NO_CONTACT)
+        return channel or Channel.EMAIL, status, error
 
     def add(self, session: Session, kind: str, *, send_at, expires_at=None, audience=Audience.PATIENT):
         key = (session.pk, kind)
         sequence = session.sequence if key not in self.used else max(session.sequence, self.used[key] + 1)
-        if audience == Audience.CLINICIANS:
-            channel, status, error = Channel.EMAIL, Status.PENDING, ""
-        else:
-            channel = _patient_channel(self.patients[session.patient_id])
-            status, error = (Status.PENDING, "") if channel else (Status.UNDELIVERABLE, NO_CONTACT)
-            channel = channel or Channel.EMAIL
+        channel, status, error = self._delivery(session.patient_id, audience)
         self.rows.append(
             Notification(
                 session=session,
@@ -187,6 +218,30 @@ class _RowWriter:
                 status=status,
                 last_error=error,
                 session_sequence=sequence,
+            )
+        )
+
+    def add_course(
+        self, course_id: int, patient_id: int, kind: str, *, send_at, expires_at=None, session_ids=()
+    ) -> None:
+        """A course-level row: about the course, not one session (session left empty)."""
+        key = (course_id, kind)
+        sequence = self.course_used[key] + 1 if key in self.course_used else 0
+        self.course_used[key] = sequence
+        channel, status, error = self._delivery(patient_id, Audience.PATIENT)
+        self.rows.append(
+            Notification(
+                course_id=course_id,
+                session=None,
+                kind=kind,
+                channel=channel,
+                audience=Audience.PATIENT,
+                send_at=send_at,
+                expires_at=expires_at,
+                status=status,
+                last_error=error,
+                session_sequence=sequence,
+                session_ids=list(session_ids),
             )
         )
 
@@ -278,16 +333,12 @@ def notifications_plan(*, sessions: Iterable[Session], reason: str = "booked") -
     Notification.objects.filter(session_id__in=session_ids, status__in=UNSENT, kind__in=replaced).update(
         status=Status.CANCELLED, last_error="Replaced by a newer message for this session."
     )
-    writer = _RowWriter(sessions)
-    if reason == "booked":
-        # The confirmation first (same send_at, lower pk): it is what the patient expects to read first.
-        first_of_course: dict[int, Session] = {}
-        for session in sessions:
-            current = first_of_course.get(session.course_id)
-            if current is None or session.start < current.start:
-                first_of_course[session.course_id] = session
-        for session in first_of_course.values():
-            writer.add(session, Kind.BOOKING_CONFIRMATION, send_at=now)
+    course_patients = {s.course_id: s.patient_id for s in sessions} if reason == "booked" else {}
+    writer = _RowWriter(sessions, course_patients=course_patients)
+    # The confirmation first (same send_at, lower pk): it is what the patient expects to read
+    # first. It belongs to the course, so cancelling the first session does not withdraw it.
+    for course_id, patient_id in course_patients.items():
+        writer.add_course(course_id, patient_id, Kind.BOOKING_CONFIRMATION, send_at=now)
     for session in sessions:
         if reason == "rescheduled" and session.start > now:
             writer.add(session, Kind.RESCHEDULED, send_at=now, expires_at=session.start)
@@ -298,24 +349,42 @@ def notifications_plan(*, sessions: Iterable[Session], reason: str = "booked") -
 
 
 def _write_cancelled_notices(sessions: list[Session]) -> int:
-    """One "cancelled" notice per course per call, on its earliest cancelled session: a
-    patient whose remaining sessions are all cancelled gets one message listing them,
-    not one message each."""
+    """One "cancelled" notice per course per call, a course-level row listing the course's
+    sessions cancelled in this call (``session_ids``): a patient whose remaining sessions
+    are all cancelled gets one message listing them, not one message each. A session
+    already named by a live notice is not named again."""
     now = timezone.now()
     sessions = [s for s in sessions if s.start > now]
     if not sessions:
         return 0
-    already = set(
-        Notification.objects.filter(session__in=sessions, kind=Kind.CANCELLED)
+    course_ids = sorted({s.course_id for s in sessions})
+    # Two cancellations in one course at the same moment number their notices one after
+    # the other. NO KEY UPDATE does not wait for rows that merely reference the course.
+    list(Course.objects.select_for_update(no_key=True).filter(pk__in=course_ids).values_list("pk", flat=True))
+    already: set[int] = set()
+    for named in (
+        Notification.objects.filter(session__isnull=True, course_id__in=course_ids, kind=Kind.CANCELLED)
         .exclude(status=Status.CANCELLED)
-        .values_list("session_id", flat=True)
-    )
-    anchors: dict[int, Session] = {}
-    for session in sorted(sessions, key=lambda s: s.start):
-        anchors.setdefault(session.course_id, session)
-    writer = _RowWriter([s for s in anchors.values() if s.pk not in already])
-    for session in writer.sessions:
-        writer.add(session, Kind.CANCELLED, send_at=now, expires_at=session.start)
+        .values_list("session_ids", flat=True)
+    ):
+        already.update(named or [])
+    listed: dict[int, list[Session]] = defaultdict(list)
+    for session in sorted(sessions, key=lambda s: (s.start, s.pk)):
+        if session.pk not in already:
+            listed[session.course_id].append(session)
+    if not listed:
+        return 0
+    writer = _RowWriter([], course_patients={course_id: group[0].patient_id for course_id, group in listed.items()})
+    for course_id, group in listed.items():
+        writer.add_course(
+            course_id,
+            group[0].patient_id,
+            Kind.CANCELLED,
+            send_at=now,
+            # Worth sending while any session it names is still ahead.
+            expires_at=group[-1].start,
+            session_ids=[s.pk for s in group],
+        )
     written = writer.save()
     if written:
         transaction.on_commit(_wake_dispatcher, robust=True)
@@ -356,10 +425,8 @@ def notifications_cancel(*, sessions: Iterable[Session]) -> int:
     sessions = list(sessions)
     if not sessions:
         return 0
-    cancelled = (
-        Notification.objects.filter(session__in=sessions, status__in=UNSENT)
-        .exclude(kind__in=SENT_EVEN_IF_CANCELLED)
-        .update(status=Status.CANCELLED, last_error="The session was cancelled or moved.")
+    cancelled = Notification.objects.filter(session__in=sessions, status__in=UNSENT).update(
+        status=Status.CANCELLED, last_error="The session was cancelled or moved."
     )
     gone = [s for s in sessions if s.status == SessionStatus.CANCELLED]
     if gone:
@@ -373,9 +440,9 @@ def notifications_session_cancelled(*, sessions: Iterable[Session]) -> int:
     sessions = list(sessions)
     if not sessions:
         return 0
-    Notification.objects.filter(session__in=sessions, status__in=UNSENT).exclude(
-        kind__in=SENT_EVEN_IF_CANCELLED
-    ).update(status=Status.CANCELLED, last_error="The session was cancelled.")
+    Notification.objects.filter(session__in=sessions, status__in=UNSENT).update(
+        status=Status.CANCELLED, last_error="The session was cancelled."
+    )
     written = _write_cancelled_notices(sessions)
     notifications_review_sync(courses={s.course_id for s in sessions})
     return written
@@ -392,7 +459,7 @@ def notification_resend(*, notification: Notification, by: User | None = None, r
     with transaction.atomic():
         row = (
             Notification.objects.select_for_update(of=("self",))
-            .select_related("session__patient")
+            .select_related("session__patient", "course__patient")
             .get(pk=notification.pk)
         )
         if row.status not in RESENDABLE:
@@ -403,11 +470,11 @@ def notification_resend(*, notification: Notification, by: User | None = None, r
         now = timezone.now()
         if row.expires_at and row.expires_at <= now:
             raise ValidationError(_("This message is out of date (its session has started or its window has passed)."))
-        if row.session.is_cancelled and row.kind not in SENT_EVEN_IF_CANCELLED:
+        if row.session is not None and row.session.is_cancelled:
             raise ValidationError(_("The session was cancelled, so this message would be wrong now."))
         channel = row.channel
         if row.audience == Audience.PATIENT:
-            channel = _patient_channel(row.session.patient)
+            channel = _patient_channel(row.patient)
             if channel is None:
                 raise ValidationError(
                     _("Add an email address or a phone number to the patient's record, then send it again.")
@@ -426,7 +493,7 @@ def notification_resend(*, notification: Notification, by: User | None = None, r
         audit_record(
             actor=by,
             action="notification.resend",
-            patient=row.session.patient,
+            patient=row.patient,
             obj=row,
             request=request,
             detail={"kind": row.kind, "channel": row.channel},
@@ -507,8 +574,10 @@ class _Outbound:
         self._sms = None
         self._clinicians: list[str] | None = None
         self._calendars: dict[int, bytes | None] = {}
+        # Per course of a course message: its sessions that are not cancelled, in order.
         self.course_sessions: dict[int, list[Session]] = {}
-        self.course_cancelled: dict[int, list[Session]] = {}
+        # Every session of those courses, by pk (a cancellation notice names some of them).
+        self.sessions: dict[int, Session] = {}
         self.skeletons: dict[str, str] = {}
         self._clock: dict[dt.datetime, str] = {}
         site = settings.SITE_URL.rstrip("/")
@@ -579,10 +648,37 @@ class _Outbound:
         self.email_reset()
 
 
+def _course_id(row: Notification) -> int:
+    return row.course_id if row.session_id is None else row.session.course_id
+
+
+def _anchor(row: Notification, out: _Outbound) -> Session | None:
+    """The session whose time the message names: its own session; for the booking
+    confirmation, the course's first session that is not cancelled; for a cancellation
+    notice, the first session it names. None when there is nothing left to tell."""
+    if row.session_id is not None:
+        return row.session
+    if row.kind == Kind.CANCELLED:
+        listed = _cancelled_listed(row, out)
+        return listed[0] if listed else None
+    live = out.course_sessions.get(row.course_id) or []
+    return live[0] if live else None
+
+
+def _cancelled_listed(row: Notification, out: _Outbound) -> list[Session]:
+    """The sessions a cancellation notice names that are still ahead (all of them if none is)."""
+    if row.session_id is not None:
+        return [row.session]
+    named = sorted(
+        (out.sessions[pk] for pk in row.session_ids or [] if pk in out.sessions), key=lambda s: (s.start, s.pk)
+    )
+    return [s for s in named if s.start > out.now] or named
+
+
 def _values(row: Notification, out: _Outbound) -> dict:
     """The per-message words: names and clock times. Everything else is the same for a kind."""
-    session = row.session
-    patient = session.patient
+    session = _anchor(row, out)
+    patient = row.patient
     values = {
         "first_name": patient.first_name,
         "full_name": patient.full_name,
@@ -604,19 +700,15 @@ def _values(row: Notification, out: _Outbound) -> dict:
 
 
 def _context(row: Notification, out: _Outbound, values: dict[str, str]) -> dict:
-    context = {**out.constants, **values, "patient": row.session.patient, "session": row.session}
+    context = {**out.constants, **values, "patient": row.patient, "session": _anchor(row, out)}
     if row.kind in COURSE_KINDS:
         context["course_sessions"] = [
             {"start_text": out.clock(s.start), "chair": s.chair.name}
-            for s in out.course_sessions.get(row.session.course_id, [])
+            for s in out.course_sessions.get(_course_id(row), [])
         ]
     if row.kind == Kind.CANCELLED:
         context["cancelled_sessions"] = [out.clock(s.start) for s in _cancelled_listed(row, out)]
     return context
-
-
-def _cancelled_listed(row: Notification, out: _Outbound) -> list[Session]:
-    return out.course_cancelled.get(row.session.course_id) or [row.session]
 
 
 # Kinds sent in volume (one or more per session) have no per-message structure, only
@@ -686,7 +778,7 @@ def notification_email(row: Notification, out: _Outbound, to: list[str]) -> Emai
     )
     message.attach_alternative(_render(row, out, ".html", values), "text/html")
     if row.kind in COURSE_KINDS:
-        ics = out.calendar(row.session.course)
+        ics = out.calendar(row.about_course)
         if ics:
             message.attach("sessions.ics", ics, "text/calendar")
     return message
@@ -698,6 +790,11 @@ def notification_text(row: Notification, out: _Outbound) -> str:
 
 def _default_expiry(row: Notification, out: _Outbound) -> dt.datetime | None:
     """For rows written without expires_at: the rule planning would have applied."""
+    if row.session_id is None:
+        if row.kind == Kind.CANCELLED:
+            named = [out.sessions[pk].start for pk in row.session_ids or [] if pk in out.sessions]
+            return max(named) if named else None
+        return None
     if row.kind in (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.RESCHEDULED, Kind.CANCELLED):
         return row.session.start
     if row.kind == Kind.NO_DRIVING:
@@ -708,24 +805,28 @@ def _default_expiry(row: Notification, out: _Outbound) -> dt.datetime | None:
 def _deliver(row: Notification, out: _Outbound) -> tuple[str, str]:
     """Send one claimed row; returns its new (status, note). Raises when sending failed."""
     session = row.session
-    if session.is_cancelled and row.kind not in SENT_EVEN_IF_CANCELLED:
+    # Whatever its kind: a message on a cancelled session is never sent.
+    if session is not None and session.is_cancelled:
         return Status.CANCELLED, "The session was cancelled."
     expires_at = row.expires_at or _default_expiry(row, out)
     if expires_at and out.now >= expires_at:
         return Status.EXPIRED, "Not sent in time: the session had started or the window had passed."
-    if row.kind == Kind.REVIEW_DUE and not session.review_due:
-        return Status.CANCELLED, "The symptom review moved to another session."
-    if session.status == SessionStatus.NO_SHOW and row.kind in (Kind.NO_DRIVING, Kind.REVIEW_DUE):
-        return Status.CANCELLED, "The patient did not come to the session."
-    if row.kind == Kind.BOOKING_CONFIRMATION and not out.course_sessions.get(session.course_id):
+    if session is not None:
+        if row.kind == Kind.REVIEW_DUE and not session.review_due:
+            return Status.CANCELLED, "The symptom review moved to another session."
+        if session.status == SessionStatus.NO_SHOW and row.kind in (Kind.NO_DRIVING, Kind.REVIEW_DUE):
+            return Status.CANCELLED, "The patient did not come to the session."
+    if row.kind == Kind.BOOKING_CONFIRMATION and not out.course_sessions.get(_course_id(row)):
         return Status.CANCELLED, "Every session of the course was cancelled."
+    if _anchor(row, out) is None:
+        return Status.CANCELLED, "The sessions this message was about no longer exist."
     if row.audience == Audience.CLINICIANS:
         recipients = out.clinicians()
         if not recipients:
             return Status.UNDELIVERABLE, "No active clinician has an email address."
         notification_email(row, out, recipients).send()
         return Status.SENT, ""
-    patient = session.patient
+    patient = row.patient
     if row.channel == Channel.EMAIL and patient.email:
         notification_email(row, out, [patient.email]).send()
         return Status.SENT, ""
@@ -740,25 +841,18 @@ def _deliver(row: Notification, out: _Outbound) -> tuple[str, str]:
 def _load_claimed(ids: list[int], out: _Outbound) -> list[Notification]:
     rows = list(
         Notification.objects.filter(pk__in=ids, status=Status.SENDING)
-        .select_related("session__patient", "session__course", "session__chair")
+        .select_related("session__patient", "session__course", "session__chair", "course__patient")
         .order_by("send_at", "pk")
     )
-    courses = {
-        r.session.course_id
-        for r in rows
-        if r.kind in COURSE_KINDS
-        and r.session.course_id not in out.course_sessions
-    }
+    courses = {_course_id(r) for r in rows if r.kind in COURSE_KINDS} - out.course_sessions.keys()
     if courses:
-        live, cancelled = defaultdict(list), defaultdict(list)
-        for s in Session.objects.filter(course_id__in=courses).select_related("chair").order_by("start"):
+        live = defaultdict(list)
+        for s in Session.objects.filter(course_id__in=courses).select_related("chair").order_by("start", "pk"):
+            out.sessions[s.pk] = s
             if s.status != SessionStatus.CANCELLED:
                 live[s.course_id].append(s)
-            elif s.start > out.now:
-                cancelled[s.course_id].append(s)
         for course_id in courses:
             out.course_sessions[course_id] = live.get(course_id, [])
-            out.course_cancelled[course_id] = cancelled.get(course_id, [])
     return rows
 
 
@@ -883,8 +977,9 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
 
 
 def notifications_for_patient(patient: Patient):
+    """The patient's messages, session-level and course-level, newest first (no query per row)."""
     return (
-        Notification.objects.filter(session__patient=patient)
-        .select_related("session__chair")
+        Notification.objects.for_patient(patient)
+        .select_related("session__chair", "course")
         .order_by("-send_at", "-pk")
     )

@@ -732,14 +732,6 @@ def test_a_cancelled_sessions_reminder_no_driving_and_review_notices_are_never_s
     assert Notification.objects.filter(session=sessions[1], kind="reminder", sent_at__isnull=False).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "scheduling/notifications.py: the course's booking confirmation is anchored to the first session "
-        "and is still sent after that session is cancelled (SENT_EVEN_IF_CANCELLED), so a cancelled "
-        "session's notification that was pending when it was cancelled goes out."
-    ),
-)
 def test_nothing_pending_on_a_session_when_it_is_cancelled_is_ever_sent(now, chairs, amy):
     course = book(amy, sessions_per_week=2, weeks=1)
     first = course.sessions.first()
@@ -754,14 +746,6 @@ def test_nothing_pending_on_a_session_when_it_is_cancelled_is_ever_sent(now, cha
     assert not Notification.objects.filter(pk__in=pending, sent_at__isnull=False).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "scheduling/notifications.py: notifications_cancel -> _write_cancelled_notices writes a 'cancelled' "
-        "notice on the cancelled session itself, and _deliver sends it (SENT_EVEN_IF_CANCELLED), so a "
-        "notification of a cancelled session is sent after the cancel."
-    ),
-)
 def test_no_notification_of_a_cancelled_session_is_sent_after_it_is_cancelled(now, chairs, amy):
     course = book(amy, sessions_per_week=2, weeks=1)
     notifications_dispatch(now=NOW)  # whatever was due before the cancel may go

@@ -44,12 +44,11 @@ def test_a_booking_writes_a_reminder_a_no_driving_notice_and_one_confirmation_pe
     written = notifications_plan(sessions=[second, first])
 
     assert written == 5
-    assert kinds(first) == [
-        ("booking_confirmation", "patient", "pending"),
-        ("no_driving", "patient", "pending"),
-        ("reminder", "patient", "pending"),
-    ]
+    assert kinds(first) == [("no_driving", "patient", "pending"), ("reminder", "patient", "pending")]
     assert kinds(second) == [("no_driving", "patient", "pending"), ("reminder", "patient", "pending")]
+    # The confirmation is about the course, not one of its sessions.
+    confirmation = Notification.objects.get(kind=Kind.BOOKING_CONFIRMATION)
+    assert (confirmation.session, confirmation.course, confirmation.status) == (None, first.course, "pending")
     reminder = first.notifications.get(kind=Kind.REMINDER)
     assert reminder.send_at == first.start - dt.timedelta(hours=24)
     assert reminder.expires_at == first.start
@@ -179,7 +178,8 @@ def test_planning_again_after_a_move_replaces_the_pending_messages(patient, mond
     old_reminder.refresh_from_db()
     assert old_reminder.status == Status.CANCELLED
     live = session.notifications.filter(status=Status.PENDING)
-    assert sorted(live.values_list("kind", flat=True)) == ["booking_confirmation", "no_driving", "reminder", "rescheduled"]
+    assert sorted(live.values_list("kind", flat=True)) == ["no_driving", "reminder", "rescheduled"]
+    assert session.course.notifications.get(kind=Kind.BOOKING_CONFIRMATION).status == Status.PENDING
     assert live.get(kind=Kind.REMINDER).send_at == clinic_time(2026, 3, 4, 10)
 
     notifications_dispatch()
@@ -204,17 +204,19 @@ def test_cancelling_a_session_cancels_its_pending_messages_and_tells_the_patient
 
     assert cancelled == 2  # the reminder and the no-driving notice; the confirmation is about the course
     assert session.notifications.get(kind=Kind.REMINDER).status == Status.CANCELLED
-    notice = session.notifications.get(kind=Kind.CANCELLED)
-    assert notice.status == Status.PENDING
+    assert not session.notifications.filter(status=Status.PENDING).exists()
+    notice = session.course.notifications.get(kind=Kind.CANCELLED)
+    assert (notice.session, notice.status, notice.session_ids) == (None, Status.PENDING, [session.pk])
 
     notifications_session_cancelled(sessions=[session])  # called again: still one notice
-    assert session.notifications.filter(kind=Kind.CANCELLED).count() == 1
+    assert Notification.objects.filter(kind=Kind.CANCELLED).count() == 1
 
     sent = notifications_dispatch(now=session.start - dt.timedelta(hours=1))  # the reminder would be due
     subjects = [m.subject for m in mail.outbox]
+    # The notice; the course's confirmation is withdrawn as it has no session left.
     assert sent == 1
     assert any("is cancelled" in s and "10:00 AM on Wednesday, March 4" in s for s in subjects)
-    assert not any("Reminder" in s or "drive" in s for s in subjects)
+    assert not any("Reminder" in s or "drive" in s or "booked" in s for s in subjects)
 
 
 def test_a_stale_reminder_is_never_sent_for_a_session_cancelled_behind_the_outbox(patient, monday_morning):
