@@ -1,0 +1,204 @@
+"""What every URL pattern of the project is, and who may use it.
+
+Each route (as written in urls.py) maps to a Route: how to build its address from
+the World, whether it is a GET page, what a POST carries (data that would change
+something if the view let the wrong user through), who gets through (`open_to`)
+and who may see Alice's record there (`sees_alice`). Public pages carry the reason
+they are public. A new URL pattern that is in neither table fails
+tests/security/test_url_coverage.py, so nothing is left unchecked by accident.
+
+Django admin patterns are covered as a family (tests/security/test_admin_access.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.security.world import EVERYONE, MONDAY, SIGNED_IN, STAFF, World
+
+PATIENTS = frozenset({"patient", "other_patient"})
+ALICE = frozenset({"patient"})
+ALICE_AND_STAFF = frozenset({"patient"}) | STAFF
+CLINICIAN = frozenset({"clinician"})
+NOBODY = frozenset()
+
+
+@dataclass(frozen=True)
+class Route:
+    url: Callable[[World], str]
+    get: bool = True
+    post: Callable[[World], dict] | None = None
+    open_to: frozenset = NOBODY
+    sees_alice: frozenset = NOBODY
+    public: str = ""  # why anyone may use it
+    get_status: frozenset = field(default_factory=lambda: frozenset({200, 301, 302}))
+
+
+def _phq9(answer: str = "1") -> dict:
+    return {f"item{n}": answer for n in range(1, 10)}
+
+
+ROUTES: dict[str, Route] = {
+    # --- Public pages ---------------------------------------------------------------
+    "": Route(lambda w: "/", open_to=EVERYONE, public="the home page"),
+    "healthz": Route(lambda w: "/healthz", open_to=EVERYONE, public="load balancers probe it"),
+    "favicon.ico": Route(lambda w: "/favicon.ico", open_to=EVERYONE, public="browsers ask for it"),
+    "accounts/login/": Route(
+        lambda w: "/accounts/login/", open_to=EVERYONE, public="the sign-in page",
+        post=lambda w: {"username": "alice@example.com", "password": "wrong"},
+    ),
+    "accounts/logout/": Route(
+        lambda w: "/accounts/logout/", get=False, open_to=EVERYONE, public="signing out needs no rights",
+        post=lambda w: {},
+    ),
+    "accounts/keepalive/": Route(
+        lambda w: "/accounts/keepalive/", get=False, open_to=EVERYONE,
+        public="resets the idle clock of whoever is signed in; anonymous visitors are sent to sign in",
+        post=lambda w: {"next": "/"},
+    ),
+    "accounts/invite/<str:token>/": Route(
+        lambda w: f"/accounts/invite/{w.invitation_token}/", open_to=EVERYONE,
+        public="the one-time token is the key; a wrong token is a 404 (test_url_access)",
+        post=lambda w: {"password1": "a-long-new-passphrase-9", "password2": "a-long-new-passphrase-9"},
+    ),
+    "accounts/password_reset/": Route(
+        lambda w: "/accounts/password_reset/", open_to=EVERYONE, public="anyone may ask for a reset email",
+        post=lambda w: {"email": "alice@example.com"},
+    ),
+    "accounts/password_reset/done/": Route(
+        lambda w: "/accounts/password_reset/done/", open_to=EVERYONE, public="says the email is on its way",
+    ),
+    "accounts/reset/<uidb64>/<token>/": Route(
+        lambda w: f"/accounts/reset/{w.reset_uid}/{w.reset_token}/", open_to=EVERYONE,
+        public="the emailed token is the key",
+        post=lambda w: {"new_password1": "a-long-new-passphrase-9", "new_password2": "a-long-new-passphrase-9"},
+    ),
+    "accounts/reset/done/": Route(lambda w: "/accounts/reset/done/", open_to=EVERYONE, public="says it is done"),
+    "learn/": Route(lambda w: "/learn/", open_to=EVERYONE, public="patient education"),
+    "learn/<slug:slug>/": Route(lambda w: f"/learn/{w.guide_slug}/", open_to=EVERYONE, public="patient education"),
+    "screening/": Route(
+        lambda w: "/screening/", open_to=EVERYONE, public="self-screening needs no account",
+        post=lambda w: {"action": "start"},
+    ),
+    "screening/step/<int:number>/": Route(
+        lambda w: "/screening/step/1/", open_to=EVERYONE, public="self-screening needs no account",
+        post=lambda w: {"action": "next"},
+    ),
+    "screening/result/": Route(
+        lambda w: "/screening/result/", open_to=EVERYONE, public="the visitor's own answers, from their session",
+    ),
+    "screening/send/": Route(
+        lambda w: "/screening/send/", open_to=EVERYONE, public="sends the visitor's own answers, with consent",
+        post=lambda w: {"first_name": "Mallory", "last_name": "M", "email": "m@example.com", "consent": "on"},
+    ),
+    "screening/sent/": Route(
+        lambda w: "/screening/sent/", open_to=EVERYONE, public="confirms the visitor's own screening (session-bound)",
+    ),
+    "calendar/<str:token>.ics": Route(
+        lambda w: f"/calendar/{w.calendar_token}.ics", open_to=EVERYONE, sees_alice=EVERYONE,
+        public="calendar apps cannot sign in: the unguessable, revocable token is the key; a wrong one is a 404",
+    ),
+    # --- Any signed-in user -----------------------------------------------------------------
+    "accounts/after-login/": Route(lambda w: "/accounts/after-login/", open_to=SIGNED_IN),
+    "accounts/password_change/": Route(
+        lambda w: "/accounts/password_change/", open_to=SIGNED_IN,
+        post=lambda w: {"old_password": "x", "new_password1": "a-long-new-passphrase-9",
+                        "new_password2": "a-long-new-passphrase-9"},
+    ),
+    "accounts/password_change/done/": Route(lambda w: "/accounts/password_change/done/", open_to=SIGNED_IN),
+    # --- The patient's own pages --------------------------------------------------------------
+    "me/": Route(lambda w: "/me/", open_to=PATIENTS, sees_alice=ALICE),
+    "me/channel/": Route(
+        lambda w: "/me/channel/", get=False, open_to=PATIENTS, sees_alice=ALICE,
+        post=lambda w: {"preferred_channel": "sms"},
+    ),
+    "me/sessions/<int:pk>/": Route(lambda w: f"/me/sessions/{w.session.pk}/", open_to=ALICE, sees_alice=ALICE),
+    "me/calendar.ics": Route(lambda w: "/me/calendar.ics", open_to=ALICE, sees_alice=ALICE),
+    "me/courses/<int:pk>/calendar.ics": Route(
+        lambda w: f"/me/courses/{w.course.pk}/calendar.ics", open_to=ALICE_AND_STAFF, sees_alice=ALICE_AND_STAFF,
+    ),
+    "me/courses/<int:pk>/subscription/": Route(
+        lambda w: f"/me/courses/{w.course.pk}/subscription/", get=False, open_to=ALICE, sees_alice=ALICE,
+        post=lambda w: {},
+    ),
+    "me/courses/<int:pk>/subscription/stop/": Route(
+        lambda w: f"/me/courses/{w.course.pk}/subscription/stop/", get=False, open_to=ALICE, sees_alice=ALICE,
+        post=lambda w: {},
+    ),
+    "screening/symptoms/": Route(lambda w: "/screening/symptoms/", open_to=PATIENTS, sees_alice=ALICE),
+    "screening/symptoms/answer/": Route(
+        lambda w: "/screening/symptoms/answer/", open_to=PATIENTS, sees_alice=ALICE, post=lambda w: _phq9(),
+    ),
+    "screening/symptoms/answer/<int:session_pk>/": Route(
+        lambda w: f"/screening/symptoms/answer/{w.review_session.pk}/", open_to=ALICE, sees_alice=ALICE,
+        post=lambda w: _phq9(),
+    ),
+    "screening/symptoms/<int:pk>/": Route(
+        lambda w: f"/screening/symptoms/{w.review.pk}/", open_to=ALICE, sees_alice=ALICE,
+    ),
+    "screening/<int:pk>/": Route(
+        lambda w: f"/screening/{w.screening.pk}/", open_to=ALICE_AND_STAFF, sees_alice=ALICE_AND_STAFF,
+    ),
+    # --- Clinicians only ----------------------------------------------------------------------
+    "screening/<int:pk>/decide/": Route(
+        lambda w: f"/screening/{w.screening.pk}/decide/", get=False, open_to=CLINICIAN, sees_alice=STAFF,
+        post=lambda w: {"decision": "not_suitable", "note": "Refused by the security suite."},
+    ),
+    "screening/symptoms/alerts/<int:pk>/review/": Route(
+        lambda w: f"/screening/symptoms/alerts/{w.alert.pk}/review/", get=False, open_to=CLINICIAN,
+        sees_alice=STAFF, post=lambda w: {"note": "Called the patient."},
+    ),
+    # --- Front desk and clinicians ----------------------------------------------------------
+    "staff/": Route(lambda w: "/staff/", open_to=STAFF, sees_alice=STAFF),
+    "staff/notifications/": Route(lambda w: "/staff/notifications/", open_to=STAFF, sees_alice=STAFF),
+    "staff/notifications/patients/<int:patient_id>/": Route(
+        lambda w: f"/staff/notifications/patients/{w.alice.pk}/", open_to=STAFF, sees_alice=STAFF,
+    ),
+    "staff/notifications/<int:pk>/resend/": Route(
+        lambda w: f"/staff/notifications/{w.notification.pk}/resend/", get=False, open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {},
+    ),
+    "screening/symptoms/patient/<int:patient_pk>/": Route(
+        lambda w: f"/screening/symptoms/patient/{w.alice.pk}/", open_to=STAFF, sees_alice=STAFF,
+    ),
+    "staff/book/": Route(
+        lambda w: f"/staff/book/?patient={w.alice.pk}", open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {
+            "patient": w.alice.pk, "first_day": (MONDAY + dt.timedelta(days=21)).isoformat(),
+            "sessions_per_week": 2, "weeks": 1, "start_time": "13:00", "action": "book",
+        },
+    ),
+    "staff/patients/register/": Route(
+        lambda w: "/staff/patients/register/", open_to=STAFF,
+        post=lambda w: {"first_name": "Mallory", "last_name": "Mint", "email": "mallory@example.com"},
+    ),
+    "staff/day/": Route(lambda w: f"/staff/day/?date={MONDAY.isoformat()}", open_to=STAFF),
+    "staff/day/<str:day>/": Route(lambda w: f"/staff/day/{MONDAY.isoformat()}/", open_to=STAFF, sees_alice=STAFF),
+    "staff/week/": Route(lambda w: f"/staff/week/?date={MONDAY.isoformat()}", open_to=STAFF),
+    "staff/week/<str:day>/": Route(
+        lambda w: f"/staff/week/{MONDAY.isoformat()}/", open_to=STAFF, sees_alice=STAFF,
+    ),
+    "staff/sessions/<int:pk>/": Route(
+        lambda w: f"/staff/sessions/{w.session.pk}/", open_to=STAFF, sees_alice=STAFF,
+    ),
+    "staff/sessions/<int:pk>/cancel/": Route(
+        lambda w: f"/staff/sessions/{w.session.pk}/cancel/", get=False, open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"reason": "Refused by the security suite."},
+    ),
+    "staff/sessions/<int:pk>/reschedule/": Route(
+        lambda w: f"/staff/sessions/{w.session.pk}/reschedule/", get=False, open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"day": (MONDAY + dt.timedelta(days=1)).isoformat(), "start_time": "14:00",
+                        "chair": w.session.chair_id, "reason": "moved"},
+    ),
+    "staff/sessions/<int:pk>/mark/": Route(
+        lambda w: f"/staff/sessions/{w.session.pk}/mark/", get=False, open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"status": "no_show", "reason": "Refused by the security suite."},
+    ),
+    "staff/courses/<int:pk>/": Route(lambda w: f"/staff/courses/{w.course.pk}/", open_to=STAFF, sees_alice=STAFF),
+    "staff/courses/<int:pk>/cancel-rest/": Route(
+        lambda w: f"/staff/courses/{w.course.pk}/cancel-rest/", get=False, open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"reason": "Refused by the security suite."},
+    ),
+}
