@@ -1,0 +1,45 @@
+"""Cancellations of several sessions of one course at the same moment, each thread on its
+own PostgreSQL connection: every one succeeds and each gets its own course-level notice."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connections
+
+from scheduling.models import Notification
+from scheduling.services import course_book, session_cancel
+from tests.scheduling.conftest import MONDAY
+from tests.scheduling.test_notification_support import _quiet_dispatcher_wakeups  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_racing_cancellations_in_one_course_each_write_their_own_notice(cleared_patient, chairs, frozen):
+    course = course_book(
+        patient=cleared_patient, first_day=MONDAY, sessions_per_week=2, weeks=2, start_time=dt.time(10)
+    )
+    sessions = list(course.sessions.all())
+    barrier = threading.Barrier(len(sessions))
+    crashes = []
+
+    def cancel(session):
+        try:
+            barrier.wait(timeout=20)
+            session_cancel(session=session)
+        except Exception as exc:  # noqa: BLE001 - any failure is a test failure below
+            crashes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=cancel, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not crashes, crashes
+    notices = Notification.objects.filter(kind=Notification.Kind.CANCELLED)
+    assert sorted(notices.values_list("session_sequence", flat=True)) == [0, 1, 2, 3]
+    assert sorted(pk for n in notices for pk in n.session_ids) == sorted(s.pk for s in sessions)
+    assert not notices.filter(session__isnull=False).exists()
