@@ -184,16 +184,21 @@ def submission_rate_limited(*, client: str, limit: int | None = None, window: in
     """Count one anonymous submission from `client` (an IP address); True once over the limit.
 
     The counter lives in the cache (Redis in production): atomic increments, and it
-    expires by itself after `window` seconds.
+    expires by itself after `window` seconds. When the cache is down the limit is not
+    applied (False): a patient's screening must reach the clinic whatever Redis does.
     """
     limit = limit if limit is not None else getattr(settings, "SCREENING_SUBMISSIONS_PER_HOUR", 10)
     key = f"screening:submit:{client or 'unknown'}"
-    cache.add(key, 0, timeout=window)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            count = 1
+    except Exception:  # noqa: BLE001 - cache (Redis) down: take the screening rather than lose a referral
+        logger.warning("screening rate limit not counted: the cache does not answer")
+        return False
     return count > limit
 
 
