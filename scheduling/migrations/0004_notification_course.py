@@ -27,6 +27,14 @@ def move_course_messages(apps, schema_editor):
             session_sequence=number,
             session_ids=[row.session_id] if row.kind == "cancelled" else [],
         )
+    _check_now(schema_editor)
+
+
+def _check_now(schema_editor):
+    """Fire PostgreSQL's deferred foreign-key checks now, so a schema change may follow the
+    row updates in the same transaction ("pending trigger events" otherwise)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def move_back(apps, schema_editor):
@@ -44,6 +52,7 @@ def move_back(apps, schema_editor):
         top = Notification.objects.filter(session=session, kind=row.kind).order_by("-session_sequence").first()
         sequence = max(session.sequence, top.session_sequence + 1 if top else 0)
         Notification.objects.filter(pk=row.pk).update(session=session, session_sequence=sequence)
+    _check_now(schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -76,6 +85,5 @@ class Migration(migrations.Migration):
             model_name='notification',
             constraint=models.CheckConstraint(condition=models.Q(('session__isnull', False), ('course__isnull', False), _connector='OR'), name='notification_has_session_or_course'),
         ),
-        # Last: no ALTER TABLE may follow row updates in the same transaction on PostgreSQL.
         migrations.RunPython(move_course_messages, move_back),
     ]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.apps import apps
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from portal.models import AuditEvent
@@ -264,7 +264,8 @@ def test_the_migration_moves_old_course_messages_onto_their_course(patient, chai
     ]
     reminder = Notification.objects.create(session=first, kind=Kind.REMINDER, send_at=NOW)
 
-    move(apps, None)
+    with connection.schema_editor() as editor:
+        move(apps, editor)
 
     old_confirmation.refresh_from_db()
     assert (old_confirmation.session, old_confirmation.course) == (None, first.course)
