@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -122,8 +122,9 @@ def keepalive(request):
         return redirect("login")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = "home"
-    return redirect(target)
+        return redirect("home")
+    # Always an address, never a view name: redirect("0") would try to reverse "0" and fail.
+    return HttpResponseRedirect(target)
 
 
 @never_cache
