@@ -14,8 +14,9 @@ runs a constant number of queries, whatever the number of sessions):
     ``review_due``, the symptom-review notice to the patient and to the clinicians.
     ``reason="booked"`` adds one booking confirmation per course, a course-level row
     (every session listed, the course's iCalendar file attached); ``reason="rescheduled"``
-    adds a "session moved" notice on the moved session. Pending rows of the same kinds for these sessions are cancelled first,
-    so calling it again after a move replaces, never duplicates. Returns rows written.
+    adds a "session moved" notice on the moved session. Pending rows of the same kinds
+    for these sessions are cancelled first, so calling it again after a move replaces,
+    never duplicates. Returns rows written.
 
 ``notifications_cancel(*, sessions) -> int``
     Cancels the unsent rows of these sessions (queued, or claimed by a dispatcher that
@@ -225,6 +226,8 @@ class _RowWriter:
         self, course_id: int, patient_id: int, kind: str, *, send_at, expires_at=None, session_ids=()
     ) -> None:
         """A course-level row: about the course, not one session (session left empty)."""
+        if kind not in COURSE_LEVEL_KINDS:
+            raise ValueError(f"{kind!r} is a message about one session, not the course.")
         key = (course_id, kind)
         sequence = self.course_used[key] + 1 if key in self.course_used else 0
         self.course_used[key] = sequence
