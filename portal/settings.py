@@ -53,6 +53,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer early (a bad Host header's 400, whitenoise, the guide
+    # cache), so every response carries the frame and content policies.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Guide pages for visitors without a session, from the cache (see its docstring).
     "education.middleware.GuidePageCacheMiddleware",
@@ -63,8 +67,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "portal.middleware.FriendlyErrorPagesMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

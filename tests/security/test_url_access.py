@@ -106,3 +106,9 @@ def test_ids_of_bobs_own_objects_do_not_open_alices_neither_do_alices_for_bob(wo
         response = bob.get(url)
         assert response.status_code == 404, url
         assert not shows_alice(response)
+
+
+def test_a_bad_request_page_carries_the_security_headers_too(world):
+    response = world.client("anonymous").get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert_security_headers(response, "400 page")
