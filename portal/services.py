@@ -38,6 +38,18 @@ def phone_normalise(phone: str) -> str:
     return phone
 
 
+def text_value(value: Any, *, field: str) -> str:
+    """`value` as text for `field`: None reads as empty; anything that is not text, or
+    text with a NUL character (which PostgreSQL cannot store), is refused, not crashed on."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({field: "Enter this as text."})
+    if "\x00" in value:
+        raise ValidationError({field: "Remove the unusual (null) characters from this text."})
+    return value
+
+
 def _client_ip(request) -> str | None:
     if request is None:
         return None
@@ -81,10 +93,16 @@ def patient_register(
     An existing record is never overwritten from here: someone typing another
     person's email must not be able to change that person's details.
     """
-    first_name = (first_name or "").strip()
-    last_name = (last_name or "").strip()
-    email = (email or "").strip().lower()
     errors: dict[str, str] = {}
+    texts = {}
+    for field, value in (("first_name", first_name), ("last_name", last_name), ("email", email), ("phone", phone)):
+        try:
+            texts[field] = text_value(value, field=field).strip()
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+            texts[field] = ""
+    first_name, last_name, phone = texts["first_name"], texts["last_name"], texts["phone"]
+    email = texts["email"].lower()
     if not first_name:
         errors["first_name"] = "Enter the patient's first name."
     if not last_name:
@@ -94,13 +112,15 @@ def patient_register(
     try:
         phone = phone_normalise(phone)
     except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    if email:
+        errors.setdefault("phone", exc.message_dict["phone"][0])
+    if email and "email" not in errors:
         try:
             validate_email(email)
+            if len(email) > 254:
+                raise ValidationError("too long")
         except ValidationError:
             errors["email"] = "Enter a valid email address, such as name@example.com."
-    if not email and not phone:
+    if not email and not phone and not errors.keys() & {"email", "phone"}:
         errors["email"] = "Enter an email address or a phone number so the clinic can reach the patient."
     if date_of_birth is not None:
         if isinstance(date_of_birth, dt.datetime):
@@ -146,11 +166,19 @@ def staff_create(
     """Create a front-desk or clinician account (a staff member of the clinic)."""
     from django.contrib.auth.models import Group
 
-    if role not in (Role.FRONT_DESK, Role.CLINICIAN):
+    if not isinstance(role, str) or role not in (Role.FRONT_DESK, Role.CLINICIAN):
         raise ValidationError({"role": "Choose a staff role: front_desk or clinician."})
-    email = (email or "").strip().lower()
+    email = text_value(email, field="email").strip().lower()
+    first_name = text_value(first_name, field="first_name")
+    last_name = text_value(last_name, field="last_name")
+    if len(first_name) > 150 or len(last_name) > 150:
+        raise ValidationError({"last_name": "Names can be at most 150 characters."})
+    if password is not None:
+        password = text_value(password, field="password")
     try:
         validate_email(email)
+        if len(email) > 254:
+            raise ValidationError("too long")
     except ValidationError:
         raise ValidationError({"email": "Enter a valid email address, such as name@example.com."}) from None
     if User.objects.filter(email__iexact=email).exists():

@@ -597,6 +597,11 @@ def _coerce(first_day, sessions_per_week, weeks, start_time):
             start_time = dt.time.fromisoformat(start_time.strip())
         except ValueError:
             start_time = None
+    # Anything else (a number, a bool, a list) is no date or time: refused by the rules, not crashed on.
+    if not isinstance(first_day, dt.date):
+        first_day = None
+    if not isinstance(start_time, dt.time):
+        start_time = None
     converted = []
     for value in (sessions_per_week, weeks):
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
@@ -605,7 +610,7 @@ def _coerce(first_day, sessions_per_week, weeks, start_time):
             continue
         try:
             converted.append(int(value) if value is not None else None)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             converted.append(None)
     return first_day, converted[0], converted[1], start_time
 

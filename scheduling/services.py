@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from portal.models import Patient, User
-from portal.services import audit_record
+from portal.services import audit_record, text_value
 from scheduling.models import Chair, Course, Session, SessionStatus
 from scheduling.notifications import (
     notifications_cancel,
@@ -132,6 +132,7 @@ def course_book(
     to another time by itself. `slots` are (date, time, chair or None) chosen on
     the booking page, checked and booked session by session in this transaction.
     """
+    _course_arguments_check(patient=patient)
     for attempt in range(1, RACE_ATTEMPTS + 1):
         try:
             return _course_book_once(
@@ -156,6 +157,13 @@ def course_book(
             if not retry or attempt == RACE_ATTEMPTS:
                 raise _race_error(exc) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _course_arguments_check(*, patient) -> None:
+    """A value that is no patient record is refused with a message, not crashed on in the planner.
+    (Dates, times and numbers may come as ISO or numeric strings: the planner reads them.)"""
+    if not isinstance(patient, Patient) or patient.pk is None:
+        raise ValidationError({"patient": "Choose a registered patient."})
 
 
 # Racers for one slot each lose at most once per chair they try, so this covers a full clinic.
@@ -252,7 +260,7 @@ def session_cancel(
                 "cancelled. Change the mark instead if it was wrong."
             )
         locked.status = SessionStatus.CANCELLED
-        locked.status_reason = (reason or "").strip()[:300]
+        locked.status_reason = text_value(reason, field="reason").strip()[:300]
         locked.sequence += 1
         locked.save(update_fields=["status", "status_reason", "sequence", "updated_at"])
         # review_due first: cancelling the outbox rows re-syncs the review notices from it.
@@ -288,7 +296,7 @@ def course_cancel_rest(
         )
         if not pending:
             return 0
-        reason = (reason or "").strip()[:300]
+        reason = text_value(reason, field="reason").strip()[:300]
         Session.objects.filter(pk__in=[s.pk for s in pending]).update(
             status=SessionStatus.CANCELLED, status_reason=reason, sequence=F("sequence") + 1, updated_at=now
         )
@@ -386,7 +394,7 @@ def session_reschedule(
             notifications_cancel(sessions=[locked])
             locked.start, locked.end, locked.occupied_until = planned.start, planned.end, planned.until
             locked.chair = planned.chair
-            locked.status_reason = (reason or "").strip()[:300]
+            locked.status_reason = text_value(reason, field="reason").strip()[:300]
             locked.sequence += 1
             locked.save(
                 update_fields=["start", "end", "occupied_until", "chair", "status_reason", "sequence", "updated_at"]
@@ -445,7 +453,7 @@ def session_mark(
             return session
         previous = locked.status
         locked.status = status
-        locked.status_reason = (reason or "").strip()[:300]
+        locked.status_reason = text_value(reason, field="reason").strip()[:300]
         locked.save(update_fields=["status", "status_reason", "updated_at"])
         if status == SessionStatus.NO_SHOW:
             # A patient who did not come gets no no-driving notice for an infusion they never had.

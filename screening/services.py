@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.models import Patient, User
-from portal.services import audit_record, patient_register
+from portal.services import audit_record, patient_register, text_value
 from screening.models import (
     ChecklistVersion,
     Clearance,
@@ -56,7 +56,7 @@ def clearance_record(
         raise PermissionDenied("Only a clinician can record a clearance.")
     if decision not in Clearance.Decision.values:
         raise ValidationError({"decision": "Choose cleared, not suitable, or needs more information."})
-    note = (note or "").strip()
+    note = text_value(note, field="note").strip()
     if decision != Clearance.Decision.CLEARED and not note:
         raise ValidationError({"note": "Add a note that says why, so the front desk and patient know what comes next."})
     with transaction.atomic():
@@ -413,7 +413,7 @@ def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str, requ
     """A clinician records their review of an item-9 alert; only then does it close."""
     if clinician is None or not getattr(clinician, "is_clinician", False):
         raise PermissionDenied("Only a clinician can review an item-9 alert.")
-    note = (note or "").strip()
+    note = text_value(note, field="note").strip()
     if not note:
         raise ValidationError({"note": "Write what you did (for example: called the patient, safety plan agreed)."})
     with transaction.atomic():

@@ -8,3 +8,43 @@ def test_keepalive_with_a_bare_word_as_next_redirects_instead_of_failing(world, 
     """It took the word for a view name: "next=0" was a 500 (NoReverseMatch)."""
     response = world.client("patient").post("/accounts/keepalive/", {"next": target})
     assert response.status_code == 302
+
+
+def _refused(service, **kwargs):
+    from django.core.exceptions import ValidationError
+
+    from tests.security.world import db_fingerprint, fingerprint_diff
+
+    before = db_fingerprint()
+    with pytest.raises(ValidationError):
+        service(**kwargs)
+    assert not fingerprint_diff(before, db_fingerprint())
+
+
+def test_services_refuse_values_of_the_wrong_kind_instead_of_crashing(world):
+    """Found by tests/fuzz: bytes, lists or dates where text belongs crashed with AttributeError,
+    a NUL character reached PostgreSQL (DataError), a bool start time crashed the planner."""
+    import datetime as dt
+
+    from portal.services import patient_register, staff_create
+    from scheduling.services import course_book, session_cancel
+    from screening.services import clearance_record
+    from tests.security.world import MONDAY
+
+    _refused(patient_register, first_name="Dora", last_name="Diaz", email="", phone=b"\x00")
+    _refused(patient_register, first_name="Do\x00ra", last_name="Diaz", email="dora@example.com")
+    _refused(patient_register, first_name="Dora", last_name="Diaz", email="d" * 250 + "@example.com")
+    _refused(staff_create, email=[0], role="front_desk")
+    _refused(staff_create, email="new@clinic.example", role=["front_desk"])
+    _refused(staff_create, email="new@clinic.example", role="clinician", first_name="x" * 200)
+    _refused(course_book, patient=world.alice, first_day=MONDAY + dt.timedelta(days=21), sessions_per_week=2,
+             weeks=1, start_time=False)
+    _refused(course_book, patient=world.alice, first_day=20261228, sessions_per_week=2, weeks=1,
+             start_time=dt.time(10))
+    _refused(course_book, patient=world.alice, first_day=MONDAY + dt.timedelta(days=21), sessions_per_week=2,
+             weeks=float("inf"), start_time=dt.time(10))
+    _refused(course_book, patient=None, first_day=MONDAY + dt.timedelta(days=21), sessions_per_week=2,
+             weeks=1, start_time=dt.time(10))
+    _refused(session_cancel, session=world.session, reason=dt.date(2000, 1, 1))
+    _refused(session_cancel, session=world.session, reason="ill\x00")
+    _refused(clearance_record, patient=world.bob, clinician=world.clinician, note=123, decision="more_info")
