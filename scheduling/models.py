@@ -298,6 +298,9 @@ class Notification(models.Model):
         MORNING_REMINDER = "morning_reminder", _("Morning reminder")
         NO_DRIVING = "no_driving", _("No-driving notice")
         REVIEW_DUE = "review_due", _("Symptom review due")
+        # The clinicians' copy of a review point is its own kind, so each review point
+        # has exactly one "review_due" row (the patient's), as the contract counts them.
+        REVIEW_DUE_CLINICIANS = "review_due_clinicians", _("Symptom review due (clinicians)")
         RESCHEDULED = "rescheduled", _("Session moved")
         CANCELLED = "cancelled", _("Session cancelled")
 

@@ -128,7 +128,9 @@ Audience = Notification.Audience
 NO_CONTACT = "No email address or phone number on file for this patient."
 TEMPLATE_DIR = "scheduling/notifications"
 # The messages that follow a session's time: re-planning a session replaces them.
-SESSION_SCHEDULE_KINDS = (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE)
+REVIEW_KINDS = (Kind.REVIEW_DUE, Kind.REVIEW_DUE_CLINICIANS)
+SESSION_SCHEDULE_KINDS = (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, *REVIEW_KINDS)
+REVIEW_KIND_FOR = {Audience.PATIENT: Kind.REVIEW_DUE, Audience.CLINICIANS: Kind.REVIEW_DUE_CLINICIANS}
 # Messages about the whole course: course-level rows (session empty), never cancelled with a session.
 COURSE_LEVEL_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.CANCELLED)
 # Rows a cancellation or a move withdraws: queued, and claimed by a dispatcher but not yet
@@ -294,19 +296,21 @@ def _morning_reminder_at(session: Session, clinic: ClinicSettings) -> dt.datetim
 
 def _plan_session(writer: _RowWriter, session: Session, clinic: ClinicSettings, now: dt.datetime) -> None:
     if session.start > now:
-        reminder_at = max(_utc(session.start) - dt.timedelta(hours=clinic.reminder_lead_hours), now)
+        # Booked later than the lead time: the reminder is already due, so the next
+        # dispatch sends it (its send_at stays the lead time before the session).
+        reminder_at = _utc(session.start) - dt.timedelta(hours=clinic.reminder_lead_hours)
         writer.add(session, Kind.REMINDER, send_at=reminder_at, expires_at=session.start)
         if clinic.morning_reminder:
             morning = _morning_reminder_at(session, clinic)
             # Only a distinct second message: after the first reminder, before the session.
-            if reminder_at < morning < session.start and morning > now:
+            if max(reminder_at, now) < morning < session.start:
                 writer.add(session, Kind.MORNING_REMINDER, send_at=morning, expires_at=session.start)
     until = no_driving_until(session=session, clinic=clinic)
     if until > now:
         writer.add(session, Kind.NO_DRIVING, send_at=session.end, expires_at=until)
     if session.review_due:
         writer.add(session, Kind.REVIEW_DUE, send_at=session.end)
-        writer.add(session, Kind.REVIEW_DUE, send_at=session.end, audience=Audience.CLINICIANS)
+        writer.add(session, Kind.REVIEW_DUE_CLINICIANS, send_at=session.end, audience=Audience.CLINICIANS)
 
 
 def _wake_dispatcher() -> None:
@@ -403,13 +407,13 @@ def notifications_review_sync(*, courses: Iterable) -> int:
     now = timezone.now()
     changed = (
         Notification.objects.filter(
-            session__course_id__in=course_ids, kind=Kind.REVIEW_DUE, status__in=UNSENT
+            session__course_id__in=course_ids, kind__in=REVIEW_KINDS, status__in=UNSENT
         )
         .filter(Q(session__review_due=False) | Q(session__status=SessionStatus.CANCELLED))
         .update(status=Status.CANCELLED, last_error="The symptom review moved to another session.")
     )
     have = set(
-        Notification.objects.filter(session__course_id__in=course_ids, kind=Kind.REVIEW_DUE)
+        Notification.objects.filter(session__course_id__in=course_ids, kind__in=REVIEW_KINDS)
         .exclude(status__in=[Status.CANCELLED, Status.EXPIRED])
         .values_list("session_id", "audience")
     )
@@ -418,7 +422,7 @@ def notifications_review_sync(*, courses: Iterable) -> int:
     for session in due:
         for audience in (Audience.PATIENT, Audience.CLINICIANS):
             if (session.pk, audience) not in have:
-                writer.add(session, Kind.REVIEW_DUE, send_at=session.end, audience=audience)
+                writer.add(session, REVIEW_KIND_FOR[audience], send_at=session.end, audience=audience)
     return changed + writer.save()
 
 
@@ -718,7 +722,7 @@ def _context(row: Notification, out: _Outbound, values: dict[str, str]) -> dict:
 # per-message words: their templates are rendered once per run with placeholders, and
 # each message substitutes its own words (HTML-escaped in the HTML part). Rendering
 # every message through the template engine would cost more than sending it.
-SKELETON_KINDS = {Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, Kind.REVIEW_DUE}
+SKELETON_KINDS = {Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, *REVIEW_KINDS}
 COURSE_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
 PLACEHOLDER = re.compile(r"@@ntf-([a-z0-9_]+)@@")
 
@@ -753,10 +757,7 @@ SUBJECTS = {  # gettext_noop: translated when the message is built
 
 
 def _template(row: Notification) -> str:
-    name = row.kind
-    if row.audience == Audience.CLINICIANS:
-        name += "_clinicians"
-    return f"{TEMPLATE_DIR}/{name}"
+    return f"{TEMPLATE_DIR}/{row.kind}"
 
 
 def _subject(row: Notification, values: dict) -> str:
@@ -815,9 +816,9 @@ def _deliver(row: Notification, out: _Outbound) -> tuple[str, str]:
     if expires_at and out.now >= expires_at:
         return Status.EXPIRED, "Not sent in time: the session had started or the window had passed."
     if session is not None:
-        if row.kind == Kind.REVIEW_DUE and not session.review_due:
+        if row.kind in REVIEW_KINDS and not session.review_due:
             return Status.CANCELLED, "The symptom review moved to another session."
-        if session.status == SessionStatus.NO_SHOW and row.kind in (Kind.NO_DRIVING, Kind.REVIEW_DUE):
+        if session.status == SessionStatus.NO_SHOW and row.kind in (Kind.NO_DRIVING, *REVIEW_KINDS):
             return Status.CANCELLED, "The patient did not come to the session."
     if row.kind == Kind.BOOKING_CONFIRMATION and not out.course_sessions.get(_course_id(row)):
         return Status.CANCELLED, "Every session of the course was cancelled."

@@ -289,10 +289,12 @@ def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, cli
     with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
         session = make_session(person, START, review_due=True)
         for kind in Kind.values:
+            clinicians = kind == Kind.REVIEW_DUE_CLINICIANS
             Notification.objects.create(
                 session=session,
                 kind=kind,
-                channel="sms" if "phone" in contact else "email",
+                audience="clinicians" if clinicians else "patient",
+                channel="sms" if "phone" in contact and not clinicians else "email",
                 send_at=clinic_time(2026, 3, 2, 8),
                 session_sequence=99,
             )
