@@ -14,6 +14,8 @@ from django.db.models import Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import OwnedByPatientQuerySet
+
 
 class TsTzRange(Func):
     """PostgreSQL's tstzrange(start, end): the time a session holds its chair."""
@@ -140,14 +142,7 @@ class Chair(models.Model):
         return self.name
 
 
-class CourseQuerySet(models.QuerySet):
-    def for_user(self, user):
-        if getattr(user, "is_clinic_staff", False):
-            return self
-        if getattr(user, "is_authenticated", False):
-            return self.filter(patient__user=user)
-        return self.none()
-
+class CourseQuerySet(OwnedByPatientQuerySet):
     def with_calendar_token(self, token: str):
         """The course whose private subscription address carries `token` (only its hash is stored)."""
         if not token or len(token) > 100:
@@ -191,14 +186,7 @@ class SessionStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class SessionQuerySet(models.QuerySet):
-    def for_user(self, user):
-        if getattr(user, "is_clinic_staff", False):
-            return self
-        if getattr(user, "is_authenticated", False):
-            return self.filter(patient__user=user)
-        return self.none()
-
+class SessionQuerySet(OwnedByPatientQuerySet):
     def not_cancelled(self):
         return self.exclude(status=SessionStatus.CANCELLED)
 
