@@ -295,6 +295,23 @@ def _confirmation_send(*, screening: Screening) -> None:
     except OSError:
         # The screening is stored; staff see it on the dashboard whether or not the email went.
         logger.warning("screening confirmation email to patient %s failed", patient.pk)
+    _invitation_offer(patient=patient)
+
+
+def _invitation_offer(*, patient) -> None:
+    """When the clinic receives a referral, the patient gets a one-time link to make their
+    portal account (sent to the email on the record, so only its owner can use it)."""
+    from portal.models import Invitation, User
+    from portal.services import patient_invite
+
+    if patient.user_id or not patient.email or Invitation.objects.usable().filter(patient=patient).exists():
+        return
+    if User.objects.filter(email__iexact=patient.email).exists():
+        return
+    try:
+        patient_invite(patient=patient, invited_by=None)
+    except (ValidationError, OSError):
+        logger.warning("portal invitation for patient %s was not sent", patient.pk)
 
 
 def screening_decide(

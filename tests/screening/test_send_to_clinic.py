@@ -32,7 +32,9 @@ def test_with_consent_the_screening_is_stored_with_the_wording_shown_and_a_confi
         "answer": "unsure",
     }
     assert len(screening.answers) == 26
-    assert len(mail.outbox) == 1
+    # The confirmation, then the one-time link to make a portal account.
+    assert len(mail.outbox) == 2
+    assert "/accounts/invite/" in mail.outbox[1].body and mail.outbox[1].to == ["carol@example.com"]
     message = mail.outbox[0]
     assert message.to == ["carol@example.com"]
     assert "What happens next" in message.body
@@ -158,3 +160,15 @@ def test_a_signed_in_patients_screening_goes_on_their_own_record(patient_client,
     patient_client.post("/screening/send/", CONTACT | {"email": "typo@example.com"})
     assert Screening.objects.get().patient == patient
     assert Patient.objects.filter(email="typo@example.com").count() == 0
+
+
+def test_a_second_referral_does_not_send_a_second_invitation(client, all_no, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    for _ in range(2):
+        walk_checklist(client, all_no)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post("/screening/send/", CONTACT)
+        cache.clear()
+    invitations = [m for m in mail.outbox if "/accounts/invite/" in m.body]
+    assert len(invitations) == 1
