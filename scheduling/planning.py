@@ -522,6 +522,12 @@ def course_plan(
     if first_day is None:
         plan.error("first_day", "Enter the date of the first session.")
         return plan
+    today = now.date()
+    if not today - dt.timedelta(days=366) <= first_day <= today + dt.timedelta(days=731):
+        # Far outside any bookable range (and near date.min/max the date arithmetic overflows).
+        plan.error("first_day", f"{first_day.isoformat()} is not a day we can book: choose a first day from tomorrow "
+                                "up to two years ahead.")
+        return plan
     weeks_for_range = weeks if weeks and 1 <= weeks <= 6 else 6
     last_day = first_day + dt.timedelta(days=7 * weeks_for_range + 7)
     clinic = clinic_load(first_day=first_day - dt.timedelta(days=7), last_day=last_day)

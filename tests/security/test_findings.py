@@ -48,3 +48,17 @@ def test_services_refuse_values_of_the_wrong_kind_instead_of_crashing(world):
     _refused(session_cancel, session=world.session, reason=dt.date(2000, 1, 1))
     _refused(session_cancel, session=world.session, reason="ill\x00")
     _refused(clearance_record, patient=world.bob, clinician=world.clinician, note=123, decision="more_info")
+
+
+def test_a_first_day_at_the_edge_of_the_calendar_is_refused_not_crashed_on(patient, clinician):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    from scheduling.services import course_book
+    from screening.services import clearance_record
+
+    clearance_record(patient=patient, clinician=clinician)
+    for day in (dt.date.min, dt.date.max, dt.date(1900, 1, 1)):
+        with pytest.raises(ValidationError):
+            course_book(patient=patient, first_day=day, sessions_per_week=2, weeks=1, start_time=dt.time(9, 0))
