@@ -228,7 +228,7 @@ def journey_patient(browser: Browser, pause) -> None:
 
 def _random_first_day(rng: random.Random) -> dt.date:
     """A Monday or Tuesday: two a week then fall on Mon/Thu or Tue/Fri, both opening days."""
-    day = dt.date.today() + dt.timedelta(days=rng.randint(14, 900))
+    day = dt.date.today() + dt.timedelta(days=rng.randint(14, 700))  # the clinic books up to two years ahead
     while day.weekday() not in (0, 1):
         day += dt.timedelta(days=1)
     return day

@@ -64,6 +64,7 @@ def production_env(db_url: str) -> dict:
         REDIS_URL=REDIS_URL,
         DJANGO_SETTINGS_MODULE="portal.settings",
         LOG_LEVEL="WARNING",
+        LOG_REQUESTS="0",
         CACHE_KEY_PREFIX="portal-bench",
     )
     return env
