@@ -27,7 +27,7 @@ class PatientAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        patient = Patient.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        patient = Patient.objects.filter(pk=object_id).first() if str(object_id).isascii() and str(object_id).isdigit() else None
         if patient is not None and response.status_code == 200:
             audit_record(actor=request.user, action="patient.view_admin", patient=patient, obj=patient, request=request)
         return response

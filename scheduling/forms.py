@@ -134,7 +134,7 @@ def slots_from_post(data) -> tuple[list[tuple[dt.date, dt.time, int | None]] | N
         except ValueError:
             errors.append(str(_("Session %(n)s: enter a date and a time.") % {"n": index}))
             continue
-        chair = int(raw_chair) if raw_chair.strip().isdigit() else None
+        chair = int(raw_chair) if raw_chair.strip().isascii() and raw_chair.strip().isdigit() else None
         slots.append((day, start, chair))
     return slots, errors
 

@@ -54,8 +54,10 @@ def clinic_today() -> dt.date:
 def book(request):
     """Propose every session before writing anything; book the whole course or none."""
     initial = {"first_day": clinic_today() + dt.timedelta(days=1)}
-    if request.GET.get("patient", "").isdigit():
-        initial["patient"] = int(request.GET["patient"])
+    patient_param = request.GET.get("patient", "")
+    # isdigit() also accepts digits such as "²" that int() refuses.
+    if patient_param.isascii() and patient_param.isdigit() and len(patient_param) < 19:
+        initial["patient"] = int(patient_param)
     form = BookingForm(request.POST or None, initial=initial)
     plan, slot_errors = None, []
     if request.method == "POST" and form.is_valid():
@@ -131,9 +133,13 @@ def _jump(request, name):
 
 def _parse_day(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise Http404("Not a date") from None
+    # The sheets step a week either way; days at the calendar's edge have no sheet.
+    if not dt.date(1900, 1, 1) <= day <= dt.date(9000, 12, 31):
+        raise Http404("Date out of range")
+    return day
 
 
 @never_cache

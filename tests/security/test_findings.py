@@ -62,3 +62,13 @@ def test_a_first_day_at_the_edge_of_the_calendar_is_refused_not_crashed_on(patie
     for day in (dt.date.min, dt.date.max, dt.date(1900, 1, 1)):
         with pytest.raises(ValidationError):
             course_book(patient=patient, first_day=day, sessions_per_week=2, weeks=1, start_time=dt.time(9, 0))
+
+
+def test_junk_in_booking_and_sheet_addresses_never_fails(front_desk_client):
+    # Found by the fuzz suite: "²" passes str.isdigit() but not int(); sheets at the
+    # calendar's edge overflowed when stepping a day or a week.
+    assert front_desk_client.get("/staff/book/?patient=%C2%B2").status_code == 200
+    assert front_desk_client.get("/staff/book/?patient=99999999999999999999999").status_code == 200
+    for day in ("0001-01-01", "9999-12-31"):
+        assert front_desk_client.get(f"/staff/day/{day}/").status_code == 404
+        assert front_desk_client.get(f"/staff/week/{day}/").status_code == 404
