@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -57,6 +58,35 @@ class SessionTimeoutMiddleware:
             if now - last_seen >= granularity or "last_seen" not in session:
                 session["last_seen"] = now
         return self.get_response(request)
+
+
+class StaffTwoFactorMiddleware:
+    """Hold a staff session at the second step of sign-in (portal.two_factor) until it is passed:
+    with an app set up, every page but the code page, sign-out and static files sends the user to
+    the code page; after the grace period without one, to the set-up page."""
+
+    ALWAYS_OPEN = ("/accounts/two-factor/", "/accounts/logout/", "/accounts/keepalive/", "/healthz")
+
+    def __init__(self, get_response):
+        from portal import two_factor
+
+        self.get_response = get_response
+        self.two_factor = two_factor
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(self._open_paths()):
+            step = self.two_factor.state(request).step
+            if step in ("verify", "setup"):
+                target = reverse("two-factor-verify" if step == "verify" else "two-factor-setup")
+                if request.method == "GET":
+                    target += "?" + urlencode({"next": request.get_full_path()})
+                return redirect(target)
+        return self.get_response(request)
+
+    @classmethod
+    def _open_paths(cls) -> tuple[str, ...]:
+        return (*cls.ALWAYS_OPEN, settings.STATIC_URL)
 
 
 class FriendlyErrorPagesMiddleware:

@@ -46,6 +46,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # Staff only: from this moment every sign-in needs a second step (portal.two_factor). Empty
+    # until the account's first sign-in, which starts the grace period for setting it up.
+    two_factor_required_from = models.DateTimeField(_("two-step sign-in required from"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -137,9 +140,7 @@ class Patient(models.Model):
         constraints = [
             # One record per email: a second screening with the same email lands on
             # the same patient instead of creating a duplicate.
-            models.UniqueConstraint(
-                Lower("email"), condition=~models.Q(email=""), name="patient_email_ci_unique"
-            ),
+            models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="patient_email_ci_unique"),
         ]
 
     def __str__(self):

@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "formtools",
     "axes",
     "csp",
+    # Two-step sign-in for clinic staff: an authenticator app (TOTP) and one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -65,8 +69,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
+    # After the idle check: a staff session must have passed its second step (portal.two_factor).
+    "portal.middleware.StaffTwoFactorMiddleware",
     "portal.middleware.FriendlyErrorPagesMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -182,6 +189,15 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Argon2id first: memory-hard, the winner of the Password Hashing Competition and OWASP's first
+# choice (portal/hashers.py has the parameters and why). Hashes made by the older PBKDF2 default
+# still verify and are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "portal.hashers.ClinicArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -193,6 +209,15 @@ LOGIN_REDIRECT_URL = "after-login"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset links live one day
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+
+# Two-step sign-in (django-otp) is required of front-desk staff, clinicians and superusers. A new
+# staff account has STAFF_TWO_FACTOR_GRACE_HOURS from its first sign-in to set up an
+# authenticator app (0: at once); after that, or as soon as it has one, every sign-in asks for a code.
+STAFF_TWO_FACTOR_GRACE_HOURS = env.int("STAFF_TWO_FACTOR_GRACE_HOURS", default=72)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Clinic portal")
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes wait 1, 2, 4, 8 ... seconds before the next try
+OTP_STATIC_THROTTLE_FACTOR = 1
+RECOVERY_CODE_COUNT = 10
 
 # django-axes: lock the username + address pair, so guesses from one address
 # never lock a patient out everywhere.

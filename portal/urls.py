@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import two_factor_views, views
 from portal.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -19,6 +19,10 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
         name="login",
     ),
+    path("accounts/two-factor/", two_factor_views.manage, name="two-factor-manage"),
+    path("accounts/two-factor/verify/", two_factor_views.verify, name="two-factor-verify"),
+    path("accounts/two-factor/setup/", two_factor_views.setup, name="two-factor-setup"),
+    path("accounts/two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two-factor-codes"),
     path("accounts/after-login/", views.after_login, name="after-login"),
     path("accounts/keepalive/", views.keepalive, name="keepalive"),
     path("accounts/invite/<str:token>/", views.invitation_accept, name="invitation-accept"),

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import services
+from portal import services, two_factor
 from portal.decorators import patient_required, staff_required
 from portal.forms import ChannelForm, InvitationAcceptForm
 from portal.models import Patient
@@ -67,15 +67,17 @@ def me_channel(request):
             messages.success(request, "Saved. We will send your reminders and notices that way.")
             return redirect("me")
     panels = collect("me", request, patient=patient)
-    return render(
-        request, "portal/me.html", {"patient": patient, "panels": panels, "channel_form": form}, status=400
-    )
+    return render(request, "portal/me.html", {"patient": patient, "panels": panels, "channel_form": form}, status=400)
 
 
 @never_cache
 @staff_required
 def staff(request):
-    return render(request, "portal/staff.html", {"panels": collect("staff", request)})
+    context = {
+        "panels": collect("staff", request),
+        "two_factor": two_factor.state(request),
+    }
+    return render(request, "portal/staff.html", context)
 
 
 @never_cache
@@ -121,7 +123,9 @@ def keepalive(request):
     if not request.user.is_authenticated:
         return redirect("login")
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect("home")
     # Always an address, never a view name: redirect("0") would try to reverse "0" and fail.
     return HttpResponseRedirect(target)

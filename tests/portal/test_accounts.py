@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portal import services
 from portal.models import AuditEvent, Invitation, Patient, Role, User
-from tests.factories import PatientFactory
+from tests.factories import PASSWORD, PatientFactory, UserFactory
 
 
 def test_patient_register_creates_a_record_without_an_account(db):
@@ -129,3 +129,18 @@ def test_registering_a_patient_is_audited(db, front_desk):
     patient = services.patient_register(first_name="Ann", last_name="Lee", email="ann@example.com", registered_by=front_desk)
     event = AuditEvent.objects.get(action="patient.register")
     assert event.patient == patient and event.actor == front_desk
+
+
+def test_production_hashes_passwords_with_argon2id_and_upgrades_older_hashes(client, db, settings):
+    from django.contrib.auth.hashers import make_password
+
+    from portal import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    user = UserFactory(email="old-hash@example.com")
+    User.objects.filter(pk=user.pk).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
+    response = client.post("/accounts/login/", {"username": "old-hash@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$v=19$m=47104,t=1,p=1$")
+    assert user.check_password(PASSWORD)

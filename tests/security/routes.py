@@ -108,6 +108,17 @@ ROUTES: dict[str, Route] = {
                         "new_password2": "a-long-new-passphrase-9"},
     ),
     "accounts/password_change/done/": Route(lambda w: "/accounts/password_change/done/", open_to=SIGNED_IN),
+    # --- Staff accounts' two-step sign-in (patients get a 404) ---------------------------------
+    "accounts/two-factor/": Route(lambda w: "/accounts/two-factor/", open_to=STAFF),
+    "accounts/two-factor/verify/": Route(
+        lambda w: "/accounts/two-factor/verify/", open_to=STAFF, post=lambda w: {"code": "123456"},
+    ),
+    "accounts/two-factor/setup/": Route(
+        lambda w: "/accounts/two-factor/setup/", open_to=STAFF, post=lambda w: {"code": "123456"},
+    ),
+    "accounts/two-factor/recovery-codes/": Route(
+        lambda w: "/accounts/two-factor/recovery-codes/", open_to=STAFF, post=lambda w: {},
+    ),
     # --- The patient's own pages --------------------------------------------------------------
     "me/": Route(lambda w: "/me/", open_to=PATIENTS, sees_alice=ALICE),
     "me/channel/": Route(

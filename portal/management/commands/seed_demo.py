@@ -6,6 +6,7 @@ uses it for the clinic settings, chairs and the demo patient's booked course.
 
 from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -56,3 +57,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
         for email, role, _first, _last in LOGINS:
             self.stdout.write(f"  {role.label:<11} {email}")
+        self.stdout.write(
+            f"Staff accounts need two-step sign-in (an authenticator app) from "
+            f"{settings.STAFF_TWO_FACTOR_GRACE_HOURS} hours after their first sign-in; "
+            f"the staff dashboard links to setting it up."
+        )

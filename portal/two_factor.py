@@ -1,0 +1,230 @@
+"""Two-step sign-in for clinic staff: an authenticator app (TOTP) and one-time recovery codes.
+
+Front-desk staff, clinicians and superusers see patients' health information, so a password
+alone does not let them in. django-otp keeps the devices; this module holds the rules:
+
+- A staff account gets a grace period (settings.STAFF_TWO_FACTOR_GRACE_HOURS, from its first
+  sign-in) to set up an app, as GitLab and Google Workspace enrolment periods do. The
+  dashboard says until when. After it, the account can reach nothing but the set-up page.
+- Once an app is set up, every sign-in asks for a code from it, or for a recovery code (each
+  works once), before any other page.
+- Every step (set up, verified, wrong code, recovery code used, new codes made) is audited.
+
+The enforcement is StaffTwoFactorMiddleware (portal.middleware), which asks `state()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from base64 import b32encode
+from dataclasses import dataclass
+from typing import Literal
+
+import django_otp
+import segno
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
+
+from portal.models import User
+from portal.services import audit_record
+
+APP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+_SESSION_NEW_CODES = "two_factor_new_codes"
+_SESSION_SETUP_KEY = "two_factor_setup_key"
+_SPACES = re.compile(r"[\s-]+")
+
+
+def applies_to(user) -> bool:
+    """Whether the account must use two-step sign-in: clinic staff and superusers."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser or user.is_clinic_staff)
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a signed-in account stands. `step`: "done" (verified, or not concerned), "grace"
+    (may go on without it until `required_from`), "verify" (has an app; must give a code) or
+    "setup" (must set up an app before anything else)."""
+
+    step: Literal["done", "grace", "verify", "setup"]
+    required_from: dt.datetime | None = None
+
+
+def state(request) -> State:
+    user = request.user
+    if not applies_to(user) or user.is_verified():
+        return State("done")
+    now = timezone.now()
+    required_from = user.two_factor_required_from
+    if required_from is None:
+        # A session from before two-step sign-in existed: its grace starts at the next sign-in.
+        return State("grace", now + dt.timedelta(hours=settings.STAFF_TWO_FACTOR_GRACE_HOURS))
+    if now < required_from:
+        return State("grace", required_from)
+    if django_otp.user_has_device(user):
+        return State("verify", required_from)
+    return State("setup", required_from)
+
+
+def grace_start(sender, request, user, **kwargs) -> None:
+    """user_logged_in: an account's first sign-in starts its grace period (one UPDATE, once)."""
+    if applies_to(user) and user.two_factor_required_from is None:
+        required_from = timezone.now() + dt.timedelta(hours=settings.STAFF_TWO_FACTOR_GRACE_HOURS)
+        User.objects.filter(pk=user.pk, two_factor_required_from__isnull=True).update(
+            two_factor_required_from=required_from
+        )
+        user.two_factor_required_from = required_from
+
+
+def has_app(user) -> bool:
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+
+
+def recovery_codes_left(user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+# --- setting up an app ----------------------------------------------------------------------------
+
+
+def app_setup_start(*, request) -> TOTPDevice:
+    """The app being set up, not saved until a code confirms it. Its key waits in the session, so
+    reloading the page keeps the same QR code and a GET writes nothing."""
+    key = request.session.get(_SESSION_SETUP_KEY)
+    if not key:
+        key = default_key()
+        request.session[_SESSION_SETUP_KEY] = key
+    return TOTPDevice(user=request.user, name=APP_DEVICE_NAME, key=key, confirmed=False)
+
+
+def secret_text(device: TOTPDevice) -> str:
+    """The key as an app's "enter a setup key" screen expects it, in groups of four."""
+    key = b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+def qr_svg(device: TOTPDevice) -> str:
+    """The otpauth:// address as an inline SVG QR code, labelled for screen readers."""
+    svg = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+    label = _("QR code for your authenticator app. If you cannot scan it, type the setup key shown below.")
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+
+
+def _clean(token: str) -> str:
+    return _SPACES.sub("", str(token or "")).lower()
+
+
+def app_setup_confirm(*, request, token: str) -> list[str]:
+    """Confirm the app being set up with a code it shows. Replaces any earlier app, marks the
+    session verified and returns a fresh set of recovery codes (shown once). ValidationError if the
+    code is wrong; nothing is saved then."""
+    user = request.user
+    device = app_setup_start(request=request)
+    token = _clean(token)
+    if not token.isascii() or not token.isdigit() or len(token) != device.digits:
+        raise ValidationError(_("Enter the 6-digit code your app shows, without letters."))
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(token), device.tolerance):
+        raise ValidationError(
+            _("That code is not right. Check the app shows the clinic portal, then type the code it shows now.")
+        )
+    device.last_t = totp.t()  # this code cannot be used again to sign in
+    device.confirmed = True
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        device.save()
+        now = timezone.now()
+        if user.two_factor_required_from is None or user.two_factor_required_from > now:
+            User.objects.filter(pk=user.pk).update(two_factor_required_from=now)
+            user.two_factor_required_from = now
+        codes = _recovery_codes_replace(user)
+        audit_record(actor=user, action="two_factor.app_set_up", obj=device, request=request)
+    request.session.pop(_SESSION_SETUP_KEY, None)
+    django_otp.login(request, device)
+    return codes
+
+
+def _wait(device) -> None:
+    """ValidationError saying how long a throttled device makes the next try wait."""
+    _allowed, data = device.verify_is_allowed()
+    locked_until = (data or {}).get("locked_until") or timezone.now()
+    seconds = max(1, int((locked_until - timezone.now()).total_seconds()) + 1)
+    raise ValidationError(
+        _("Too many wrong codes. Wait %(seconds)d seconds, then type the newest code.") % {"seconds": seconds}
+    )
+
+
+# --- recovery codes -------------------------------------------------------------------------------
+
+
+def _recovery_codes_replace(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _n in range(settings.RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def recovery_codes_renew(*, request) -> list[str]:
+    """New recovery codes for a verified account; the old ones stop working."""
+    user = request.user
+    if not user.is_verified():
+        raise ValidationError(_("Confirm your sign-in with a code first."))
+    with transaction.atomic():
+        codes = _recovery_codes_replace(user)
+        audit_record(actor=user, action="two_factor.recovery_codes_renewed", request=request)
+    return codes
+
+
+def show_codes_once(request, codes: list[str]) -> None:
+    request.session[_SESSION_NEW_CODES] = codes
+
+
+def codes_to_show(request) -> list[str]:
+    return request.session.pop(_SESSION_NEW_CODES, [])
+
+
+# --- the second step at sign-in --------------------------------------------------------------------
+
+
+def verify(*, request, token: str) -> str:
+    """Check a code from the app or a recovery code; on success the session is verified.
+    Returns "app" or "recovery". ValidationError (with the wait, when throttled) otherwise."""
+    user = request.user
+    token = _clean(token)
+    if not token or len(token) > 16 or not token.isascii() or not token.isalnum():
+        raise ValidationError(_("Enter the 6-digit code from your app, or one of your recovery codes."))
+    kind = "app" if token.isdigit() and len(token) == 6 else "recovery"
+    model = TOTPDevice if kind == "app" else StaticDevice
+    with transaction.atomic():
+        devices = list(model.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk"))
+        waiting = [d for d in devices if not d.verify_is_allowed()[0]]
+        if devices and len(waiting) == len(devices):
+            device = None
+        else:
+            waiting = []
+            device = next((d for d in devices if d.verify_token(token)), None)
+    if device is None:
+        audit_record(actor=user, action="two_factor.failed", request=request, detail={"kind": kind})
+        if waiting:
+            _wait(waiting[0])
+        raise ValidationError(
+            _("That code is not right. Type the code your app shows now, or an unused recovery code.")
+        )
+    django_otp.login(request, device)
+    detail = {"kind": kind}
+    if kind == "recovery":
+        detail["left"] = recovery_codes_left(user)
+    audit_record(actor=user, action="two_factor.verified", obj=device, request=request, detail=detail)
+    return kind
