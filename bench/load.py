@@ -18,7 +18,8 @@ Journeys (each user repeats its own journey until the time is up):
 - screening:  /screening/, start, every step answered "No", the result (data-outcome="clear").
               The answers are not sent to the clinic (that is rate-limited per address and writes a referral).
 - patient:    sign in as the demo patient, /me/, sign out
-- front_desk: (signed in once as the front desk) /staff/, the booking page, book a 1-week course of 2 sessions
+- front_desk: (signed in once, with its own staff account: password, then a code from its authenticator
+              app, as two-step sign-in requires) /staff/, the booking page, book a 1-week course of 2 sessions
               for its own cleared patient on a random future weekday, the course page, cancel one session,
               cancel the rest, so the patient is free for the next round.
 
@@ -32,11 +33,14 @@ Anything but the expected status (and markup for the screening result) is an err
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import http.client
 import json
 import os
 import random
 import re
+import struct
 import subprocess
 import sys
 import threading
@@ -49,7 +53,6 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Portal-demo-2026"
 PATIENT_LOGIN = "patient@clinic.example"
-FRONT_DESK_LOGIN = "frontdesk@clinic.example"
 JOURNEYS = ("guide", "screening", "patient", "front_desk", "sign_in")
 HEADERS = {
     "User-Agent": "portal-load/1",
@@ -98,6 +101,7 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.journey = "guide"
         self.last_used = time.monotonic()
+        self.totp_key = b""  # a staff account's authenticator app
 
     def close(self) -> None:
         self.conn.close()
@@ -172,6 +176,10 @@ class Browser:
         finally:
             self.journey = journey
         while location and urlsplit(location).path not in ("/me/", "/staff/"):
+            if urlsplit(location).path == "/accounts/two-factor/verify/" and self.totp_key:
+                step = self.get("/accounts/two-factor/verify/")
+                location, _ = self.post(step, "/accounts/two-factor/verify/", {"code": totp_now(self.totp_key)})
+                continue
             status, location, _ = self.send("GET", urlsplit(location).path)
             if status not in (301, 302):
                 raise Failure(f"sign-in of {email} ended on {status} instead of /me/ or /staff/")
@@ -234,9 +242,18 @@ def _random_first_day(rng: random.Random) -> dt.date:
     return day
 
 
-def journey_front_desk(browser: Browser, pause, *, patient_pk: int, rng: random.Random) -> None:
+def totp_now(key: bytes) -> str:
+    """The code an authenticator app shows now (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits)."""
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def journey_front_desk(browser: Browser, pause, *, desk: dict, rng: random.Random) -> None:
+    patient_pk = desk["patient"]
     if "__Host-sessionid" not in browser.cookies and "sessionid" not in browser.cookies:
-        if browser.sign_in(FRONT_DESK_LOGIN) != "/staff/":
+        browser.totp_key = bytes.fromhex(desk["key"])
+        if browser.sign_in(desk["email"]) != "/staff/":
             raise Failure("the front desk did not land on /staff/")
     browser.get("/staff/")
     pause()
@@ -270,33 +287,42 @@ def journey_front_desk(browser: Browser, pause, *, patient_pk: int, rng: random.
 # --- setup: one cleared patient per front-desk user ---------------------------------------------
 
 SETUP = """
+import datetime as dt
 import json
-from portal.models import Role, User
-from portal.services import patient_register
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from portal.models import Patient, Role, User
+from portal.services import patient_register, staff_create
 from screening.services import clearance_record
 clinician = User.objects.filter(groups__name=Role.CLINICIAN).order_by("pk").first()
-pks = []
+desks = []
 for n in range({count}):
     email = f"load-patient-{{n}}@bench.example"
-    from portal.models import Patient
     patient = Patient.objects.filter(email=email).first() or patient_register(
         first_name="Load", last_name=f"Patient {{n}}", email=email)
     clearance_record(patient=patient, clinician=clinician, note="bench")
-    pks.append(patient.pk)
-print("PKS=" + json.dumps(pks))
+    desk_email = f"load-desk-{{n}}@bench.example"
+    desk = User.objects.filter(email=desk_email).first() or staff_create(
+        email=desk_email, role="front_desk", first_name="Load", last_name=f"Desk {{n}}", password="{password}")
+    TOTPDevice.objects.filter(user=desk).delete()
+    device = TOTPDevice.objects.create(user=desk, name="Authenticator app", confirmed=True)
+    User.objects.filter(pk=desk.pk).update(two_factor_required_from=timezone.now() - dt.timedelta(days=1))
+    desks.append({{"patient": patient.pk, "email": desk_email, "key": device.key}})
+print("DESKS=" + json.dumps(desks))
 """
 
 
-def cleared_patients(count: int) -> list[int]:
-    """Cleared patients for the front-desk users, made in the bench database (run.py's environment)."""
+def front_desks(count: int) -> list[dict]:
+    """One front-desk account (with its authenticator app's key) and one cleared patient per
+    front-desk user, made in the bench database (run.py's environment)."""
     if count == 0:
         return []
     done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SETUP.format(count=count)],
+        [sys.executable, "manage.py", "shell", "-c", SETUP.format(count=count, password=PASSWORD)],
         cwd=ROOT, env=os.environ.copy(), check=True, capture_output=True, text=True,
     )
-    line = next(line for line in done.stdout.splitlines() if line.startswith("PKS="))
-    return json.loads(line[4:])
+    line = next(line for line in done.stdout.splitlines() if line.startswith("DESKS="))
+    return json.loads(line[6:])
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -315,7 +341,7 @@ def run(base_url: str, *, users: int | None = None, seconds: float | None = None
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     front_desk_users = [i for i in range(users) if i % 5 == 4]
-    patients = dict(zip(front_desk_users, cleared_patients(len(front_desk_users)), strict=True))
+    patients = dict(zip(front_desk_users, front_desks(len(front_desk_users)), strict=True))
     recorder = Recorder()
     stop = threading.Event()
     began_box: list[float] = []
@@ -347,7 +373,7 @@ def run(base_url: str, *, users: int | None = None, seconds: float | None = None
                     elif journey == "patient":
                         journey_patient(browser, pause)
                     else:
-                        journey_front_desk(browser, pause, patient_pk=patients[index], rng=rng)
+                        journey_front_desk(browser, pause, desk=patients[index], rng=rng)
                 except Failure as exc:
                     if stop.is_set() and "RemoteDisconnected" in str(exc):
                         break

@@ -6,6 +6,8 @@ each benchmark module in bench/ that exists: guide (requests/s against a
 whitenoise static file), booking (p50/p95 with 10,000 existing sessions) and
 dispatch (notifications per second). The machine is noisy: compare the ratios
 within one run, not absolute numbers across runs.
+
+BENCH_ONLY=load (or a comma-separated list of guide, load, booking, dispatch) runs only those.
 """
 
 from __future__ import annotations
@@ -148,6 +150,9 @@ def main() -> int:
 
 
 def _module(name: str):
+    only = {n.strip() for n in os.environ.get("BENCH_ONLY", "").split(",") if n.strip()}
+    if only and name not in only:
+        return None
     if not (ROOT / "bench" / f"{name}.py").exists():
         return None
     return importlib.import_module(f"bench.{name}")
