@@ -397,33 +397,42 @@ def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, reque
 
 
 def _safety_alert_notify(*, alert_id: int) -> None:
-    """Email every clinician at once; the alert also stays at the top of /staff/ until reviewed."""
+    """Email every clinician at once; the alert also stays at the top of /staff/ until reviewed.
+
+    The alert's row stays locked while the email goes (SKIP LOCKED for everyone else), so two
+    workers retrying at once send it once: the second skips the row, then finds it sent."""
     from django.contrib.auth.models import Group
 
     from portal.models import Role
 
-    alert = SafetyAlert.objects.select_related("patient").filter(pk=alert_id, clinicians_notified_at__isnull=True).first()
-    if alert is None:
-        return
-    group = Group.objects.filter(name=Role.CLINICIAN).first()
-    recipients = list(group.user_set.filter(is_active=True).values_list("email", flat=True)) if group else []
-    if recipients:
-        link = settings.SITE_URL.rstrip("/") + f"/screening/symptoms/patient/{alert.patient_id}/"
-        # No answers or scores in the email: it only says where to look.
-        message = EmailMultiAlternatives(
-            subject=f"{settings.CLINIC_NAME}: a PHQ-9 needs a clinician today",
-            body=(
-                "A patient answered above 0 to PHQ-9 question 9 (thoughts of death or self-harm).\n"
-                f"Review it and record a note: {link}\n"
-            ),
-            to=recipients,
+    with transaction.atomic():
+        alert = (
+            SafetyAlert.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("patient")
+            .filter(pk=alert_id, clinicians_notified_at__isnull=True)
+            .first()
         )
-        try:
-            message.send()
-        except OSError:
-            logger.warning("item-9 alert email for alert %s failed; it stays on /staff/", alert.pk)
+        if alert is None:
             return
-    SafetyAlert.objects.filter(pk=alert.pk).update(clinicians_notified_at=timezone.now())
+        group = Group.objects.filter(name=Role.CLINICIAN).first()
+        recipients = list(group.user_set.filter(is_active=True).values_list("email", flat=True)) if group else []
+        if recipients:
+            link = settings.SITE_URL.rstrip("/") + f"/screening/symptoms/patient/{alert.patient_id}/"
+            # No answers or scores in the email: it only says where to look.
+            message = EmailMultiAlternatives(
+                subject=f"{settings.CLINIC_NAME}: a PHQ-9 needs a clinician today",
+                body=(
+                    "A patient answered above 0 to PHQ-9 question 9 (thoughts of death or self-harm).\n"
+                    f"Review it and record a note: {link}\n"
+                ),
+                to=recipients,
+            )
+            try:
+                message.send()
+            except OSError:
+                logger.warning("item-9 alert email for alert %s failed; it stays on /staff/", alert.pk)
+                return
+        SafetyAlert.objects.filter(pk=alert.pk).update(clinicians_notified_at=timezone.now())
 
 
 def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str, request=None) -> SafetyAlert:

@@ -158,3 +158,50 @@ def test_an_alert_email_that_failed_is_sent_by_the_retry(patient, clinician, set
     assert mail.outbox[0].to == [clinician.email]
     assert safety_alerts_notify_pending() == 0
     assert len(mail.outbox) == 1
+
+
+class SlowBackend:
+    """An email backend that takes a while, so two retry workers overlap on one alert."""
+
+    sent: list = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import time
+
+        time.sleep(0.5)
+        SlowBackend.sent.extend(messages)
+        return len(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_retry_workers_at_once_email_an_alert_once(patient, clinician, settings):
+    import threading
+
+    from django.db import connection
+
+    from screening.services import safety_alerts_notify_pending
+
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    SlowBackend.sent = []
+    phq9_record(patient=patient, answers=[0] * 8 + [1])
+    SlowBackend.sent = []  # the first, after-commit try: this test is about the retries
+    SafetyAlert.objects.update(clinicians_notified_at=None)
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            safety_alerts_notify_pending()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(SlowBackend.sent) == 1
+    assert SafetyAlert.objects.get().clinicians_notified_at is not None
