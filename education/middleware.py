@@ -30,6 +30,7 @@ from django.utils.cache import patch_vary_headers
 from education import pages
 
 MESSAGES_COOKIE = "messages"
+MAX_PATH = 200
 
 
 @memoize
@@ -89,7 +90,9 @@ class GuidePageCacheMiddleware:
             return False
         if settings.SESSION_COOKIE_NAME in request.COOKIES or MESSAGES_COOKIE in request.COOKIES:
             return False
-        return _education_path().match(request.path_info) is not None
+        # Guide slugs are short; a long made-up one would only make a long cache key (memcached
+        # refuses keys over 250 bytes) for a page that is a 404 anyway.
+        return len(request.path) <= MAX_PATH and _education_path().match(request.path_info) is not None
 
     @staticmethod
     def _storable(response) -> bool:

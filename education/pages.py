@@ -185,6 +185,8 @@ def guide_page(slug: str) -> dict | None:
     when built, none when cached."""
     from education.models import Guide
 
+    if len(slug) > Guide._meta.get_field("slug").max_length:
+        return None  # no such guide; and no cache key built from a made-up address of any length
     key = _key(f"guide:{slug}")
     # The version is read before the rows: an entry built from rows older than a
     # publish carries the older version and is never served after it.
