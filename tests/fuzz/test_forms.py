@@ -182,3 +182,26 @@ def test_addresses_and_query_strings_with_junk_never_fail(world, value, role):
             assert response.status_code < 500, url
         post_and_check(client, "/accounts/keepalive/", {"next": value})
     assert MONDAY  # the world's clock stays frozen on a Friday before it
+
+
+@FUZZ
+@given(code=st.one_of(junk_text, st.from_regex(r"\A[0-9 -]{0,12}\Z"), st.from_regex(r"\A[a-z2-7]{8}\Z")),
+       with_app=st.booleans())
+def test_the_two_step_sign_in_forms_never_fail(world, code, with_app):
+    """Wrong codes may write only their throttling step and an audit line; nothing else."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.security.world import db_fingerprint, fingerprint_diff
+
+    user = world.users["clinician"]
+    with rolled_back():
+        if with_app:
+            TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        client = world.client("clinician")
+        for url in ("/accounts/two-factor/verify/", "/accounts/two-factor/setup/"):
+            before = db_fingerprint()
+            response = client.post(url, {"code": code})
+            assert response.status_code < 500, f"POST {url} {code!r}: {response.status_code}"
+            if response.status_code == 200:
+                changed = set(fingerprint_diff(before, db_fingerprint()))
+                assert changed <= {"otp_totp_totpdevice", "otp_static_staticdevice", "portal_auditevent"}, changed
