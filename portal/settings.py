@@ -131,6 +131,8 @@ else:
     # kombu's filesystem transport: a broker that needs no server, for `make run`.
     CELERY_BROKER_FOLDER = env.path("CELERY_BROKER_FOLDER", default=BASE_DIR / "var" / "broker")
     CELERY_BROKER_URL = "filesystem://"
+    # Made here, not only by `make run`: a manage.py command run on its own (seed_demo) queues too.
+    Path(str(CELERY_BROKER_FOLDER)).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_FOLDER),
         "data_folder_out": str(CELERY_BROKER_FOLDER),
