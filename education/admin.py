@@ -16,14 +16,14 @@ from education import pages, services
 from education.models import Guide, Item, Revision, Section
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(admin.StackedInline):
     model = Section
     extra = 0
     fields = ["order", "anchor", "heading", "kind"]
     show_change_link = True
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(admin.StackedInline):
     model = Revision
     extra = 0
     fields = ["number", "published_at", "published_by", "changes"]
