@@ -17,6 +17,18 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = ["two_factor_reset"]
+
+    @admin.action(description="Reset two-step sign-in (lost phone and recovery codes)", permissions=["change"])
+    def two_factor_reset(self, request, queryset):
+        from portal import two_factor
+
+        for user in queryset:
+            two_factor.reset(user=user, by=request.user, request=request)
+        self.message_user(
+            request,
+            f"Two-step sign-in reset for {queryset.count()} account(s): each sets up an app at its next sign-in.",
+        )
 
 
 @admin.register(Patient)

@@ -75,11 +75,11 @@ class StaffTwoFactorMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith(self._open_paths()):
+        if user is not None and user.is_authenticated and not request.path_info.startswith(self._open_paths()):
             step = self.two_factor.state(request).step
             if step in ("verify", "setup"):
                 target = reverse("two-factor-verify" if step == "verify" else "two-factor-setup")
-                if request.method == "GET":
+                if request.method in ("GET", "HEAD"):
                     target += "?" + urlencode({"next": request.get_full_path()})
                 return redirect(target)
         return self.get_response(request)

@@ -220,6 +220,9 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Clinic portal")
 OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes wait 1, 2, 4, 8 ... seconds before the next try
 OTP_STATIC_THROTTLE_FACTOR = 1
 RECOVERY_CODE_COUNT = 10
+# The admin never shows anyone's app key or recovery codes (one admin could otherwise sign in as
+# another); an administrator resets a lost phone with the user admin's audited action instead.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # django-axes: lock the username + address pair, so guesses from one address
 # never lock a patient out everywhere.

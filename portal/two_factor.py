@@ -16,6 +16,7 @@ The enforcement is StaffTwoFactorMiddleware (portal.middleware), which asks `sta
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
 from base64 import b32encode
@@ -25,8 +26,10 @@ from typing import Literal
 import django_otp
 import segno
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.middleware.csrf import rotate_token
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
@@ -41,13 +44,16 @@ RECOVERY_DEVICE_NAME = "Recovery codes"
 _SESSION_NEW_CODES = "two_factor_new_codes"
 _SESSION_SETUP_KEY = "two_factor_setup_key"
 _SPACES = re.compile(r"[\s-]+")
+FAILURES_TO_WARN = 5  # wrong codes in a row before the account's owner is emailed
+logger = logging.getLogger(__name__)
 
 
 def applies_to(user) -> bool:
-    """Whether the account must use two-step sign-in: clinic staff and superusers."""
+    """Whether the account must use two-step sign-in: clinic staff, and any account that can open
+    the admin (is_staff, with or without a clinic role) or is a superuser."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(user.is_superuser or user.is_clinic_staff)
+    return bool(user.is_staff or user.is_superuser or user.is_clinic_staff)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,12 @@ def state(request) -> State:
     now = timezone.now()
     required_from = user.two_factor_required_from
     if required_from is None:
-        # A session from before two-step sign-in existed: its grace starts at the next sign-in.
+        # Not signed in since the account was made (a session opened some other way): an app, if
+        # there is one, is asked for; without one, the grace period counts from the next sign-in.
+        if django_otp.user_has_device(user):
+            return State("verify", now)
+        if settings.STAFF_TWO_FACTOR_GRACE_HOURS <= 0:
+            return State("setup", now)
         return State("grace", now + dt.timedelta(hours=settings.STAFF_TWO_FACTOR_GRACE_HOURS))
     if now < required_from:
         return State("grace", required_from)
@@ -84,6 +95,53 @@ def grace_start(sender, request, user, **kwargs) -> None:
             two_factor_required_from=required_from
         )
         user.two_factor_required_from = required_from
+
+
+def _tell(user: User, subject: str, what: str) -> None:
+    """Email the account about a change to its sign-in, after the change commits. A failed send
+    is logged; it never undoes the change."""
+    body = (
+        f"{what}\n\nIf this was not you, call the clinic's administrator at once: someone may know your "
+        f"password. They can reset your two-step sign-in.\n\n{settings.CLINIC_NAME}\n"
+    )
+
+    def send() -> None:
+        try:
+            send_mail(f"{settings.CLINIC_NAME}: {subject}", body, None, [user.email])
+        except OSError:
+            logger.warning("Could not email user %s about a two-step sign-in change", user.pk, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _passed(request, device) -> None:
+    """The session has passed the second step: record it, and give the session a new key (a
+    session planted before the second step is worth nothing after it)."""
+    django_otp.login(request, device)
+    request.session.cycle_key()
+    rotate_token(request)
+
+
+def password_confirm(*, user: User, password: str) -> None:
+    """For changes to how an account signs in, the password once more (ValidationError if wrong)."""
+    if not password or not user.check_password(password):
+        raise ValidationError(_("That password is not right. Type the password you sign in with."), code="password")
+
+
+def reset(*, user: User, by: User, request=None) -> None:
+    """An administrator's reset for someone who lost both phone and recovery codes: their app and
+    codes are removed, and their next sign-in must set up an app again, with no grace."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).update(two_factor_required_from=timezone.now())
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        audit_record(actor=by, action="two_factor.reset", obj=user, request=request)
+        _tell(
+            user,
+            "your two-step sign-in was reset",
+            "An administrator reset two-step sign-in on your account. "
+            "At your next sign-in you will set up your authenticator app again.",
+        )
 
 
 def has_app(user) -> bool:
@@ -124,11 +182,16 @@ def _clean(token: str) -> str:
     return _SPACES.sub("", str(token or "")).lower()
 
 
-def app_setup_confirm(*, request, token: str) -> list[str]:
+def app_setup_confirm(*, request, token: str, password: str = "") -> list[str]:
     """Confirm the app being set up with a code it shows. Replaces any earlier app, marks the
     session verified and returns a fresh set of recovery codes (shown once). ValidationError if the
     code is wrong; nothing is saved then."""
     user = request.user
+    if has_app(user):
+        # Moving to a new phone: only a verified session, and the password once more.
+        if not user.is_verified():
+            raise PermissionDenied(_("Confirm your sign-in with a code first."))
+        password_confirm(user=user, password=password)
     device = app_setup_start(request=request)
     token = _clean(token)
     if not token.isascii() or not token.isdigit() or len(token) != device.digits:
@@ -142,6 +205,9 @@ def app_setup_confirm(*, request, token: str) -> list[str]:
     device.last_t = totp.t()  # this code cannot be used again to sign in
     device.confirmed = True
     with transaction.atomic():
+        # One confirmation at a time per account, so two racing ones cannot leave two apps.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        replaced = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         TOTPDevice.objects.filter(user=user).delete()
         device.save()
         now = timezone.now()
@@ -149,9 +215,16 @@ def app_setup_confirm(*, request, token: str) -> list[str]:
             User.objects.filter(pk=user.pk).update(two_factor_required_from=now)
             user.two_factor_required_from = now
         codes = _recovery_codes_replace(user)
-        audit_record(actor=user, action="two_factor.app_set_up", obj=device, request=request)
+        action = "two_factor.app_replaced" if replaced else "two_factor.app_set_up"
+        audit_record(actor=user, action=action, obj=device, request=request)
+        _tell(
+            user,
+            "two-step sign-in was set up" if not replaced else "your sign-in app was changed",
+            "Two-step sign-in was set up on your account with a new authenticator app, and new recovery "
+            "codes were made. Any app and codes from before no longer work.",
+        )
     request.session.pop(_SESSION_SETUP_KEY, None)
-    django_otp.login(request, device)
+    _passed(request, device)
     return codes
 
 
@@ -176,14 +249,17 @@ def _recovery_codes_replace(user: User) -> list[str]:
     return codes
 
 
-def recovery_codes_renew(*, request) -> list[str]:
-    """New recovery codes for a verified account; the old ones stop working."""
+def recovery_codes_renew(*, request, password: str) -> list[str]:
+    """New recovery codes for a verified account that types its password again; the old ones stop
+    working."""
     user = request.user
     if not user.is_verified():
-        raise ValidationError(_("Confirm your sign-in with a code first."))
+        raise PermissionDenied(_("Confirm your sign-in with a code first."))
+    password_confirm(user=user, password=password)
     with transaction.atomic():
         codes = _recovery_codes_replace(user)
         audit_record(actor=user, action="two_factor.recovery_codes_renewed", request=request)
+        _tell(user, "new recovery codes", "New recovery codes were made for your account; the old ones no longer work.")
     return codes
 
 
@@ -216,15 +292,28 @@ def verify(*, request, token: str) -> str:
             waiting = []
             device = next((d for d in devices if d.verify_token(token)), None)
     if device is None:
-        audit_record(actor=user, action="two_factor.failed", request=request, detail={"kind": kind})
+        audit_record(
+            actor=user, action="two_factor.failed", request=request, detail={"kind": kind, "throttled": bool(waiting)}
+        )
+        if not waiting and any(d.throttling_failure_count == FAILURES_TO_WARN for d in devices):
+            _tell(
+                user,
+                "wrong sign-in codes",
+                f"Someone typed {FAILURES_TO_WARN} wrong sign-in codes in a row after typing your password correctly.",
+            )
         if waiting:
             _wait(waiting[0])
         raise ValidationError(
             _("That code is not right. Type the code your app shows now, or an unused recovery code.")
         )
-    django_otp.login(request, device)
+    _passed(request, device)
     detail = {"kind": kind}
     if kind == "recovery":
         detail["left"] = recovery_codes_left(user)
+        _tell(
+            user,
+            "a recovery code was used",
+            f"A recovery code was used to sign in to your account. {detail['left']} are left.",
+        )
     audit_record(actor=user, action="two_factor.verified", obj=device, request=request, detail=detail)
     return kind

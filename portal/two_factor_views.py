@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +22,17 @@ from django.views.decorators.http import require_http_methods
 from portal import two_factor
 
 
+class PasswordForm(forms.Form):
+    password = forms.CharField(
+        label=gettext_lazy("Your password"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class CodeForm(forms.Form):
+    password = PasswordForm.base_fields["password"]
     code = forms.CharField(
         label=gettext_lazy("Code"),
         max_length=40,
@@ -105,9 +115,11 @@ def setup(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = two_factor.app_setup_confirm(request=request, token=form.cleaned_data["code"])
+            codes = two_factor.app_setup_confirm(
+                request=request, token=form.cleaned_data["code"], password=form.cleaned_data["password"]
+            )
         except ValidationError as exc:
-            form.add_error("code", exc)
+            form.add_error("password" if getattr(exc, "code", None) == "password" else "code", exc)
         else:
             two_factor.show_codes_once(request, codes)
             messages.success(request, _("Two-step sign-in is on. From now on, sign-in asks for a code from your app."))
@@ -130,10 +142,15 @@ def setup(request):
 def recovery_codes(request):
     """GET: the codes just made, shown once. POST: make new ones (the old ones stop working)."""
     if request.method == "POST":
+        form = PasswordForm(request.POST)
+        form.is_valid()
         try:
-            codes = two_factor.recovery_codes_renew(request=request)
-        except ValidationError:
+            codes = two_factor.recovery_codes_renew(request=request, password=form.cleaned_data.get("password", ""))
+        except PermissionDenied:
             return redirect(_with_next("two-factor-verify", reverse("two-factor-manage")))
+        except ValidationError as exc:
+            form.add_error("password", exc)
+            return render(request, "registration/two_factor_manage.html", _manage_context(request, form), status=400)
         two_factor.show_codes_once(request, codes)
         return redirect("two-factor-codes")
     codes = two_factor.codes_to_show(request)
@@ -151,9 +168,13 @@ def manage(request):
     if current.step in ("verify", "setup"):
         target = "two-factor-verify" if current.step == "verify" else "two-factor-setup"
         return redirect(_with_next(target, reverse("two-factor-manage")))
-    context = {
+    return render(request, "registration/two_factor_manage.html", _manage_context(request, PasswordForm()))
+
+
+def _manage_context(request, password_form) -> dict:
+    return {
         "has_app": two_factor.has_app(request.user),
         "codes_left": two_factor.recovery_codes_left(request.user),
         "required_from": request.user.two_factor_required_from,
+        "password_form": password_form,
     }
-    return render(request, "registration/two_factor_manage.html", context)

@@ -4,8 +4,13 @@ import datetime as dt
 import re
 from base64 import b32decode
 
+import threading
+
 import pytest
 import time_machine
+from django.core import mail
+from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -147,7 +152,7 @@ def test_the_setup_code_cannot_be_used_again_to_sign_in(client, front_desk, trav
     assert response.status_code == 200 and "not right" in response.content.decode()
 
 
-def test_a_new_phone_replaces_the_old_app(client, clinician, traveller):
+def test_a_new_phone_replaces_the_old_app(client, clinician, traveller, django_capture_on_commit_callbacks):
     old = with_app(clinician)
     sign_in(client, clinician)
     client.post("/accounts/two-factor/verify/", {"code": code_at(old.key, START)})
@@ -155,8 +160,17 @@ def test_a_new_phone_replaces_the_old_app(client, clinician, traveller):
     assert "Move two-step sign-in to a new app" in page
     key = key_from_page(page)
     traveller.shift(dt.timedelta(seconds=30))
-    client.post("/accounts/two-factor/setup/", {"code": code_at(key, START + dt.timedelta(seconds=30))})
+    code = code_at(key, START + dt.timedelta(seconds=30))
+    refused = client.post("/accounts/two-factor/setup/", {"code": code, "password": "not-it"})
+    assert refused.status_code == 200 and "That password is not right" in refused.content.decode()
+    assert list(TOTPDevice.objects.filter(user=clinician).values_list("key", flat=True)) == [old.key]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/two-factor/setup/", {"code": code, "password": PASSWORD})
     assert list(TOTPDevice.objects.filter(user=clinician).values_list("key", flat=True)) == [key]
+    assert AuditEvent.objects.filter(actor=clinician, action="two_factor.app_replaced").exists()
+    assert [m.to for m in mail.outbox] == [[clinician.email]]
+    assert "your sign-in app was changed" in mail.outbox[0].subject
 
 
 # --- the code step at sign-in ------------------------------------------------------------------
@@ -216,7 +230,10 @@ def test_new_recovery_codes_replace_the_old_ones(client, front_desk, traveller):
     sign_in(client, front_desk)
     client.post("/accounts/two-factor/verify/", {"code": "abcdefgh"})
     with_codes(front_desk, "qrstuvwx")
-    response = client.post("/accounts/two-factor/recovery-codes/")
+    refused = client.post("/accounts/two-factor/recovery-codes/", {"password": "wrong"})
+    assert refused.status_code == 400 and "That password is not right" in refused.content.decode()
+    assert list(StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True)) == ["qrstuvwx"]
+    response = client.post("/accounts/two-factor/recovery-codes/", {"password": PASSWORD})
     assert response.url == "/accounts/two-factor/recovery-codes/"
     codes = re.findall(r"<code>([a-z2-7]{8})</code>", client.get(response.url).content.decode())
     assert len(codes) == 10
@@ -277,3 +294,102 @@ def test_junk_codes_get_a_message_not_an_error(client, clinician, traveller, cod
     response = client.post("/accounts/two-factor/setup/", {"code": code})
     assert response.status_code in (200, 302)
 
+
+# --- review findings -----------------------------------------------------------------------------
+
+
+def test_an_admin_account_without_a_clinic_role_needs_it_too(client, db, patient, traveller):
+    from django.contrib.auth.models import Permission
+
+    manager = UserFactory(email="manager@clinic.example", is_staff=True)
+    manager.user_permissions.add(Permission.objects.get(codename="view_patient"))
+    sign_in(client, manager)
+    User.objects.filter(pk=manager.pk).update(two_factor_required_from=START - dt.timedelta(seconds=1))
+    response = client.get("/admin/portal/patient/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/two-factor/setup/")
+
+
+def test_the_second_step_gives_the_session_a_new_key(client, clinician, traveller):
+    device = with_app(clinician)
+    sign_in(client, clinician)
+    planted = client.cookies["__Host-sessionid"].value
+    client.post("/accounts/two-factor/verify/", {"code": code_at(device.key, START)})
+    assert client.cookies["__Host-sessionid"].value != planted
+    attacker = Client()
+    attacker.cookies["__Host-sessionid"] = planted
+    assert attacker.get("/staff/").status_code == 302, "the half-signed-in session is worth nothing now"
+
+
+def test_an_account_never_signed_in_with_an_app_is_asked_for_a_code(client, clinician, traveller):
+    TOTPDevice.objects.create(user=clinician, name="Authenticator app", confirmed=True)
+    client.force_login(clinician)
+    User.objects.filter(pk=clinician.pk).update(two_factor_required_from=None)
+    assert client.get("/staff/").url.startswith("/accounts/two-factor/verify/")
+
+
+def test_wrong_codes_in_a_row_are_emailed_to_the_owner(
+    client, clinician, traveller, django_capture_on_commit_callbacks
+):
+    with_app(clinician)
+    sign_in(client, clinician)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _n in range(5):
+            client.post("/accounts/two-factor/verify/", {"code": "000000"})
+            traveller.shift(dt.timedelta(seconds=20))
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [clinician.email]
+    assert mail.outbox[0].subject.endswith(": wrong sign-in codes")
+    assert "5 wrong sign-in codes in a row" in mail.outbox[0].body
+    assert AuditEvent.objects.filter(actor=clinician, action="two_factor.failed").count() == 5
+
+
+def test_an_administrator_resets_a_lost_phone(traveller, admin_client, clinician, django_capture_on_commit_callbacks):
+    device = with_app(clinician)
+    with_codes(clinician, "abcdefgh")
+    admin = User.objects.get(email="admin@example.com")
+    TOTPDevice.objects.create(user=admin, name="Authenticator app", confirmed=True)
+    admin_client.get("/")  # the admin's own session
+    session = admin_client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=admin).persistent_id
+    session.save()
+    page = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode(), "the admin never shows an app's key"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/portal/user/", {"action": "two_factor_reset", "_selected_action": [clinician.pk]}
+        )
+    assert response.status_code == 302 and response.url == "/admin/portal/user/"
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert not StaticDevice.objects.filter(user=clinician).exists()
+    assert AuditEvent.objects.filter(actor=admin, action="two_factor.reset", object_id=str(clinician.pk)).exists()
+    assert any(m.to == [clinician.email] and "reset" in m.subject for m in mail.outbox)
+    other = Client()
+    sign_in(other, clinician)
+    assert other.get("/staff/").url.startswith("/accounts/two-factor/setup/"), "no grace after a reset"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_set_ups_at_once_leave_one_app(front_desk):
+    clients, codes = [], []
+    for _n in range(2):
+        each = Client()
+        sign_in(each, front_desk)
+        key = key_from_page(each.get("/accounts/two-factor/setup/").content.decode())
+        clients.append(each)
+        codes.append(code_at(key, timezone.now()))
+    barrier = threading.Barrier(2)
+
+    def confirm(each, code):
+        try:
+            barrier.wait()
+            each.post("/accounts/two-factor/setup/", {"code": code})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=pair) for pair in zip(clients, codes, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert TOTPDevice.objects.filter(user=front_desk).count() == 1
