@@ -137,6 +137,7 @@ else:
         "data_folder_in": str(CELERY_BROKER_FOLDER),
         "data_folder_out": str(CELERY_BROKER_FOLDER),
         "processed_folder": str(CELERY_BROKER_FOLDER),
+        "control_folder": str(CELERY_BROKER_FOLDER),  # not ./control in whatever folder a command runs from
         "store_processed": False,
     }
 
