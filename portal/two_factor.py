@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import secrets
 import time
 from base64 import b32encode
 from dataclasses import dataclass
@@ -26,10 +27,12 @@ from typing import Literal
 import django_otp
 import segno
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.middleware.csrf import rotate_token
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
@@ -155,6 +158,66 @@ def recovery_codes_left(user) -> int:
 # --- setting up an app ----------------------------------------------------------------------------
 
 
+# --- the emailed set-up link ----------------------------------------------------------------------
+# Once the grace period is over (or after an administrator's reset), a password alone must not be
+# enough to tie an app to the account: whoever knows the password could lock the owner out. The
+# set-up page then opens only after a link emailed to the account is followed in the same session.
+
+SETUP_LINK_MAX_AGE = 60 * 60  # seconds
+_SETUP_LINK_SALT = "portal.two_factor.setup-link"
+_SESSION_LINK_PASSED = "two_factor_link_passed"
+_SESSION_LINK_NONCE = "two_factor_link_nonce"
+
+
+def _link_claim(request) -> dict:
+    # Tied to the account's current deadline (a reset, which moves it, voids older links) and to
+    # the session that asked for it (someone else signed in with the password cannot use it).
+    required_from = request.user.two_factor_required_from
+    return {
+        "u": request.user.pk,
+        "r": required_from.isoformat() if required_from else "",
+        "n": request.session.get(_SESSION_LINK_NONCE, ""),
+    }
+
+
+def setup_link_needed(request) -> bool:
+    if state(request).step != "setup":
+        return False
+    passed = request.session.get(_SESSION_LINK_PASSED)
+    return not passed or passed != _link_claim(request)
+
+
+def setup_link_send(*, request) -> None:
+    """Email the account a one-hour link that opens the set-up page in this session."""
+    user = request.user
+    request.session[_SESSION_LINK_NONCE] = secrets.token_urlsafe(16)
+    token = signing.dumps(_link_claim(request), salt=_SETUP_LINK_SALT, compress=True)
+    link = settings.SITE_URL.rstrip("/") + reverse("two-factor-setup-link", args=[token])
+    send_mail(
+        f"{settings.CLINIC_NAME}: set up two-step sign-in",
+        "To set up two-step sign-in on your staff account, open this link on the device where you are "
+        f"signed in, within one hour:\n\n{link}\n\nIf you did not ask for it, call the clinic's administrator: "
+        f"someone may know your password.\n\n{settings.CLINIC_NAME}\n",
+        None,
+        [user.email],
+    )
+    audit_record(actor=user, action="two_factor.setup_link_sent", request=request)
+
+
+def setup_link_accept(*, request, token: str) -> bool:
+    """True (and the set-up page opens for this session) when the link is this account's, current
+    and under an hour old."""
+    try:
+        claim = signing.loads(token, salt=_SETUP_LINK_SALT, max_age=SETUP_LINK_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return False
+    if not isinstance(claim, dict) or not claim.get("n") or claim != _link_claim(request):
+        return False
+    request.session[_SESSION_LINK_PASSED] = claim
+    audit_record(actor=request.user, action="two_factor.setup_link_followed", request=request)
+    return True
+
+
 def app_setup_start(*, request) -> TOTPDevice:
     """The app being set up, not saved until a code confirms it. Its key waits in the session, so
     reloading the page keeps the same QR code and a GET writes nothing."""
@@ -192,6 +255,8 @@ def app_setup_confirm(*, request, token: str, password: str = "") -> list[str]:
         if not user.is_verified():
             raise PermissionDenied(_("Confirm your sign-in with a code first."))
         password_confirm(user=user, password=password)
+    if setup_link_needed(request):
+        raise PermissionDenied(_("Open the set-up link we emailed you first."))
     device = app_setup_start(request=request)
     token = _clean(token)
     if not token.isascii() or not token.isdigit() or len(token) != device.digits:
@@ -224,6 +289,8 @@ def app_setup_confirm(*, request, token: str, password: str = "") -> list[str]:
             "codes were made. Any app and codes from before no longer work.",
         )
     request.session.pop(_SESSION_SETUP_KEY, None)
+    request.session.pop(_SESSION_LINK_PASSED, None)
+    request.session.pop(_SESSION_LINK_NONCE, None)
     _passed(request, device)
     return codes
 

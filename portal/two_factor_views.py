@@ -111,6 +111,8 @@ def setup(request):
     step = two_factor.state(request).step
     if step == "verify":
         return redirect(_with_next("two-factor-verify", _next(request)))
+    if two_factor.setup_link_needed(request):
+        return _setup_link_page(request)
     device = two_factor.app_setup_start(request=request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -134,6 +136,40 @@ def setup(request):
         "required_from": request.user.two_factor_required_from,
     }
     return render(request, "registration/two_factor_setup.html", context)
+
+
+def _setup_link_page(request, *, expired: bool = False):
+    """Past the grace period: the set-up page opens through a link emailed to the account."""
+    if request.method == "POST" and request.POST.get("action") == "send-link":
+        try:
+            two_factor.setup_link_send(request=request)
+        except OSError:
+            messages.error(
+                request,
+                _("The email could not be sent just now. Try again in a minute, or call the clinic's administrator."),
+            )
+        else:
+            messages.success(request, _("We sent the link. Check your email on this device."))
+        return redirect(_with_next("two-factor-setup", _next(request)))
+    context = {
+        "next": _next(request),
+        "email": request.user.email,
+        "expired": expired,
+        "minutes": two_factor.SETUP_LINK_MAX_AGE // 60,
+    }
+    return render(request, "registration/two_factor_setup_link.html", context, status=400 if expired else 200)
+
+
+@never_cache
+@require_http_methods(["GET"])
+@_staff_only
+def setup_link(request, token):
+    """The emailed link: opens the set-up page for this session."""
+    if two_factor.setup_link_accept(request=request, token=token):
+        return redirect("two-factor-setup")
+    if not two_factor.setup_link_needed(request):
+        return redirect("two-factor-manage")
+    return _setup_link_page(request, expired=True)
 
 
 @never_cache

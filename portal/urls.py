@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/two-factor/", two_factor_views.manage, name="two-factor-manage"),
     path("accounts/two-factor/verify/", two_factor_views.verify, name="two-factor-verify"),
     path("accounts/two-factor/setup/", two_factor_views.setup, name="two-factor-setup"),
+    path("accounts/two-factor/setup/<str:token>/", two_factor_views.setup_link, name="two-factor-setup-link"),
     path("accounts/two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two-factor-codes"),
     path("accounts/after-login/", views.after_login, name="after-login"),
     path("accounts/keepalive/", views.keepalive, name="keepalive"),

@@ -152,6 +152,7 @@ SWEPT_BY_JOURNEY = {
     "registration/two_factor_codes.html": "tests/e2e/test_two_factor_journey.py",
     "registration/two_factor_manage.html": "tests/e2e/test_two_factor_journey.py",
     "registration/two_factor_verify.html": "tests/e2e/test_two_factor_journey.py",
+    "registration/two_factor_setup_link.html": "tests/e2e/test_two_factor_journey.py",
     "registration/_two_factor_code_field.html": "partial of the two-step pages (tests/e2e/test_two_factor_journey.py)",
     "registration/_two_factor_password_field.html": "partial of two_factor_manage.html and two_factor_setup.html",
 }

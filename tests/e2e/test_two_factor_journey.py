@@ -2,10 +2,12 @@
 recovery codes, signs out, and signs in again with a code; every page checked by axe-core at
 desktop width and at 320 px (the two-step pages are part of the accessibility sweep)."""
 
+import re
 import time
 from base64 import b32decode
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from django_otp.oath import TOTP
 from playwright.sync_api import expect
@@ -44,6 +46,16 @@ def test_a_clinician_sets_up_the_app_then_signs_in_with_a_code(
         User.objects.filter(pk=clinician.pk).update(two_factor_required_from=timezone.now())
         page.goto("/staff/")
         page.wait_for_url("**/accounts/two-factor/setup/**")
+        assert_accessible(page, context=f"set-up link page at {width}px")
+        assert _fits(page)
+        mail.outbox.clear()
+        page.get_by_role("button", name="Email me the set-up link").click()
+        expect(page.get_by_text("We sent the link")).to_be_visible()
+        link = re.search(r"(/accounts/two-factor/setup/\S+/)", mail.outbox[0].body).group(1)
+        page.goto(link[:-5] + "xxxx/")
+        expect(page.get_by_text("This link has expired")).to_be_visible()
+        assert_accessible(page, context=f"expired set-up link at {width}px")
+        page.goto(link)
         expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
         assert _fits(page), "the setup page reflows"
         assert_accessible(page, context=f"setup at {width}px")

@@ -101,9 +101,55 @@ def test_no_grace_when_the_clinic_sets_it_to_zero(client, front_desk, settings, 
 # --- setting up an app ---------------------------------------------------------------------------
 
 
+def follow_setup_link(client, user):
+    """Past the grace period: ask for the emailed link and follow it."""
+    mail.outbox.clear()
+    sent = client.post("/accounts/two-factor/setup/", {"action": "send-link"})
+    assert sent.status_code == 302
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
+    link = re.search(r"https?://\S+(/accounts/two-factor/setup/\S+/)", mail.outbox[0].body).group(1)
+    assert client.get(link).url == "/accounts/two-factor/setup/"
+    return link
+
+
+def test_past_the_grace_period_setting_up_starts_with_an_emailed_link(client, front_desk, traveller):
+    sign_in(client, front_desk)
+    past_grace(front_desk)
+    page = client.get("/accounts/two-factor/setup/").content.decode()
+    assert "Email me the set-up link" in page and "data-setup-key" not in page
+    assert client.post("/accounts/two-factor/setup/", {"code": "123456"}).status_code == 200
+    assert not TOTPDevice.objects.exists()
+    link = follow_setup_link(client, front_desk)
+    assert "data-setup-key" in client.get("/accounts/two-factor/setup/").content.decode()
+
+    other = Client()  # the same link in another session (someone else with the password) opens nothing
+    sign_in(other, front_desk)
+    assert other.get(link).status_code == 400
+    traveller.shift(dt.timedelta(hours=1, seconds=1))
+    late = Client()
+    sign_in(late, front_desk)
+    assert late.get(link).status_code == 400, "links last an hour"
+    assert AuditEvent.objects.filter(actor=front_desk, action="two_factor.setup_link_followed").count() == 1
+
+
+def test_a_reset_voids_earlier_setup_links(client, front_desk, clinician, traveller):
+    sign_in(client, front_desk)
+    past_grace(front_desk)
+    mail.outbox.clear()
+    client.post("/accounts/two-factor/setup/", {"action": "send-link"})
+    link = re.search(r"(/accounts/two-factor/setup/\S+/)", mail.outbox[0].body).group(1)
+    traveller.shift(dt.timedelta(minutes=1))
+    from portal import two_factor
+
+    two_factor.reset(user=front_desk, by=clinician)
+    assert client.get(link).status_code == 400
+    assert client.get("/accounts/two-factor/setup/x/").status_code == 400
+
+
 def test_setting_up_an_app_turns_it_on_and_shows_recovery_codes_once(client, front_desk, traveller):
     sign_in(client, front_desk)
     past_grace(front_desk)
+    follow_setup_link(client, front_desk)
     page = client.get("/accounts/two-factor/setup/?next=/staff/")
     html = page.content.decode()
     assert '<svg role="img" aria-label="QR code' in html

@@ -116,6 +116,10 @@ ROUTES: dict[str, Route] = {
     "accounts/two-factor/setup/": Route(
         lambda w: "/accounts/two-factor/setup/", open_to=STAFF, post=lambda w: {"code": "123456"},
     ),
+    "accounts/two-factor/setup/<str:token>/": Route(
+        lambda w: "/accounts/two-factor/setup/not-a-real-link/", open_to=STAFF,
+        get_status=frozenset({200, 301, 302, 400}),
+    ),
     "accounts/two-factor/recovery-codes/": Route(
         lambda w: "/accounts/two-factor/recovery-codes/", open_to=STAFF, post=lambda w: {},
     ),
