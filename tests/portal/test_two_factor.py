@@ -2,9 +2,8 @@
 
 import datetime as dt
 import re
-from base64 import b32decode
-
 import threading
+from base64 import b32decode
 
 import pytest
 import time_machine
