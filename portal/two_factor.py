@@ -34,6 +34,7 @@ from django.db import transaction
 from django.middleware.csrf import rotate_token
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -308,11 +309,18 @@ def _wait(device) -> None:
 # --- recovery codes -------------------------------------------------------------------------------
 
 
+def recovery_code_stored(code: str) -> str:
+    """What the database keeps of a recovery code: 16 hex digits of an HMAC keyed with the
+    SECRET_KEY (django-otp's token column holds 16 characters). A copy of the database alone
+    (a backup, a leak) then gives no usable code."""
+    return salted_hmac("portal.two_factor.recovery-code", _clean(code), algorithm="sha256").hexdigest()[:16]
+
+
 def _recovery_codes_replace(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _n in range(settings.RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=recovery_code_stored(c)) for c in codes])
     return codes
 
 
@@ -357,7 +365,8 @@ def verify(*, request, token: str) -> str:
             device = None
         else:
             waiting = []
-            device = next((d for d in devices if d.verify_token(token)), None)
+            given = token if kind == "app" else recovery_code_stored(token)
+            device = next((d for d in devices if d.verify_token(given)), None)
     if device is None:
         audit_record(
             actor=user, action="two_factor.failed", request=request, detail={"kind": kind, "throttled": bool(waiting)}

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import AuditEvent, Patient, User
+from portal.two_factor import recovery_code_stored
 from tests.factories import PASSWORD, UserFactory
 
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -48,7 +49,7 @@ def with_app(user, moment=START) -> TOTPDevice:
 def with_codes(user, *codes) -> None:
     device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     for code in codes:
-        StaticToken.objects.create(device=device, token=code)
+        StaticToken.objects.create(device=device, token=recovery_code_stored(code))
 
 
 @pytest.fixture
@@ -169,7 +170,9 @@ def test_setting_up_an_app_turns_it_on_and_shows_recovery_codes_once(client, fro
     codes_page = client.get(done.url).content.decode()
     codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", codes_page)
     assert len(codes) == 10
-    assert sorted(codes) == sorted(StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True))
+    stored = StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True)
+    assert sorted(map(recovery_code_stored, codes)) == sorted(stored)
+    assert not set(codes) & set(stored), "the database never holds a usable code"
     assert client.get("/accounts/two-factor/recovery-codes/").url == "/accounts/two-factor/", "shown once"
     assert client.get("/staff/").status_code == 200
     front_desk.refresh_from_db()
@@ -277,12 +280,16 @@ def test_new_recovery_codes_replace_the_old_ones(client, front_desk, traveller):
     with_codes(front_desk, "qrstuvwx")
     refused = client.post("/accounts/two-factor/recovery-codes/", {"password": "wrong"})
     assert refused.status_code == 400 and "That password is not right" in refused.content.decode()
-    assert list(StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True)) == ["qrstuvwx"]
+    assert list(StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True)) == [
+        recovery_code_stored("qrstuvwx")
+    ]
     response = client.post("/accounts/two-factor/recovery-codes/", {"password": PASSWORD})
     assert response.url == "/accounts/two-factor/recovery-codes/"
     codes = re.findall(r"<code>([a-z2-7]{8})</code>", client.get(response.url).content.decode())
     assert len(codes) == 10
-    assert set(StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True)) == set(codes)
+    assert set(StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True)) == {
+        recovery_code_stored(code) for code in codes
+    }
 
 
 def test_making_new_codes_needs_a_verified_session(client, front_desk, traveller):
