@@ -110,7 +110,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import SafeMIMEMultipart, SafeMIMEText, forbid_multi_line_headers, make_msgid
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -975,48 +975,22 @@ def _load_claimed(ids: list[int], out: _Outbound) -> list[Notification]:
     return rows
 
 
-_MARK_SENT = (
-    f"UPDATE {Notification._meta.db_table} SET status = {{}}, sent_at = {{}}, claimed_at = NULL, last_error = ''"
-    " WHERE id = {}"
+_MARK_SENT_SQL = (
+    f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s, claimed_at = NULL, last_error = ''"
+    " WHERE id = %s"
 )
-_MARK_SENT_SQL = _MARK_SENT.format("%s", "%s", "%s")
-# The same UPDATE as a prepared statement: PostgreSQL parses and plans it once per run
-# instead of once per message, which roughly halves the time each mark takes.
-_MARK_SENT_STATEMENT = "notification_mark_sent"
-_MARK_SENT_PREPARED = f"EXECUTE {_MARK_SENT_STATEMENT}(%s, %s, %s)"
 # By primary key alone (see _load_claimed); the caller checks the status.
 _CLAIM_STATUS_SQL = f"SELECT id, status FROM {Notification._meta.db_table} WHERE id IN ({{}})"
 
 
-def _prepare_marks() -> str:
-    """The SQL that marks one row sent on this connection: the prepared statement on
-    PostgreSQL, else plain SQL. A prepared statement lives in one server session, so not
-    behind a pooler in transaction mode (PgBouncer), which Django's settings say with
-    DISABLE_SERVER_SIDE_CURSORS. Looked up before PREPARE rather than caught after, so it
-    is safe inside a transaction too."""
-    if connection.vendor != "postgresql" or connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
-        return _MARK_SENT_SQL
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [_MARK_SENT_STATEMENT])
-        if cursor.fetchone() is None:
-            cursor.execute(f"PREPARE {_MARK_SENT_STATEMENT} AS {_MARK_SENT.format('$1', '$2', '$3')}")
-    return _MARK_SENT_PREPARED
+class _MarkFailed(Exception):
+    """A sent message could not be marked sent: the database connection is in doubt."""
 
 
-def _release_marks(sql: str) -> None:
-    if sql != _MARK_SENT_PREPARED:
-        return
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DEALLOCATE {_MARK_SENT_STATEMENT}")
-    except Exception:  # noqa: BLE001 - a broken connection is discarded anyway; the next run reuses it
-        logger.warning("Could not deallocate %s", _MARK_SENT_STATEMENT, exc_info=True)
-
-
-def _record(row: Notification, status: str, note: str, now: dt.datetime, cursor, mark_sent: str) -> None:
+def _record(row: Notification, status: str, note: str, now: dt.datetime, cursor) -> None:
     if status == Status.SENT:
         # The hot path, once per message: one statement on the batch's cursor, no ORM query building.
-        cursor.execute(mark_sent, [Status.SENT, now, row.pk])
+        cursor.execute(_MARK_SENT_SQL, [Status.SENT, now, row.pk])
         return
     Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
         status=status, last_error=note[:500], claimed_at=None
@@ -1073,7 +1047,6 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
     out = _Outbound(now)
     sent = 0
     relaxed = _relax_commits()
-    mark_sent = ""
     try:
         while True:
             ids = _claim(now, batch_size)
@@ -1081,7 +1054,6 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                 break
             pending = set(ids)
             try:
-                mark_sent = mark_sent or _prepare_marks()  # only once there is something to mark
                 rows = _load_claimed(ids, out)
                 with connection.cursor() as cursor:
                     for index, row in enumerate(rows):
@@ -1107,9 +1079,20 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                                 logger.exception("Notification %s failed", row.pk)
                             _record_failure(row, exc, now, transient=transient)
                         else:
-                            _record(row, status, note, now, cursor, mark_sent)
+                            # Out of `pending` before the mark: a message that went out is never given
+                            # back for the next beat to send again, even if marking it fails.
+                            pending.discard(row.pk)
+                            try:
+                                _record(row, status, note, now, cursor)
+                            except DatabaseError as exc:
+                                # It stays `sending`; the reclaimer takes it back after the delay, and
+                                # nothing more goes out on a connection that cannot record what it sent.
+                                logger.exception("Notification %s was %s but could not be marked", row.pk, status)
+                                raise _MarkFailed from exc
                             sent += status == Status.SENT
                         pending.discard(row.pk)
+            except _MarkFailed:
+                break
             finally:
                 if pending:
                     # Interrupted (time limit, shutdown): give back what we claimed but did not try.
@@ -1120,7 +1103,7 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                 break
     finally:
         out.close()
-        _release_marks(mark_sent)
+        _subject_header.cache_clear()  # clinicians' subjects name patients: kept for one run only
         if relaxed:
             _restore_commits()
     return sent

@@ -1,14 +1,14 @@
-"""Marking each message sent right after its send: on PostgreSQL through a prepared
-statement that the dispatcher prepares for its run and releases after it."""
+"""Marking each message sent right after its send, and what happens when that mark fails."""
 
 import datetime as dt
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
+from scheduling import notifications
 from scheduling.models import Notification
 from scheduling.notifications import notifications_dispatch, notifications_plan
 from tests.scheduling.test_notification_support import (  # noqa: F401
@@ -33,50 +33,33 @@ def three_reminders(patient):
     return list(Notification.objects.order_by("pk"))
 
 
-def _prepared() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM pg_prepared_statements")
-        return [name for (name,) in cursor.fetchall()]
-
-
-def _statements(queries, start: str) -> int:
-    return sum(query["sql"].startswith(start) for query in queries)
-
-
-def test_each_message_is_marked_by_the_prepared_statement_which_is_released_after_the_run(three_reminders):
+def test_each_message_is_marked_by_its_own_update_right_after_its_send(three_reminders):
     with CaptureQueriesContext(connection) as queries:
         assert notifications_dispatch(now=NOW) == 3
-    assert _statements(queries, "PREPARE notification_mark_sent") == 1
-    assert _statements(queries, "EXECUTE notification_mark_sent") == 3
-    assert "notification_mark_sent" not in _prepared()
+    marks = [q["sql"] for q in queries if q["sql"].startswith("UPDATE scheduling_notification SET status = 'sent'")]
+    assert len(marks) == 3
     assert set(Notification.objects.values_list("status", "sent_at")) == {(Status.SENT, NOW)}
     assert len(mail.outbox) == 3
 
 
-def test_a_statement_left_on_the_connection_by_an_interrupted_run_is_used_not_prepared_again(three_reminders):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "PREPARE notification_mark_sent AS UPDATE scheduling_notification SET status = $1, sent_at = $2,"
-            " claimed_at = NULL, last_error = '' WHERE id = $3"
-        )
-    with CaptureQueriesContext(connection) as queries:
-        assert notifications_dispatch(now=NOW) == 3
-    assert _statements(queries, "PREPARE") == 0 and _statements(queries, "EXECUTE notification_mark_sent") == 3
-    assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
+def test_a_sent_message_whose_mark_fails_is_not_sent_again_at_the_next_beat(three_reminders, monkeypatch):
+    real_record = notifications._record
+    calls = []
 
+    def record_failing_once(row, status, note, now, cursor):
+        calls.append(row.pk)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_record(row, status, note, now, cursor)
 
-def test_a_run_with_nothing_due_prepares_nothing(three_reminders):
-    with CaptureQueriesContext(connection) as queries:
-        assert notifications_dispatch(now=NOW - dt.timedelta(days=1)) == 0
-    assert _statements(queries, "PREPARE") == 0 and _statements(queries, "SELECT 1 FROM pg_prepared_statements") == 0
+    monkeypatch.setattr(notifications, "_record", record_failing_once)
+    assert notifications_dispatch(now=NOW) == 0
+    assert len(mail.outbox) == 1, "nothing more goes out once a mark has failed"
+    first = three_reminders[0].pk
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert statuses[first] == Status.SENDING, "left for the reclaimer, not given back as pending"
+    assert {statuses[r.pk] for r in three_reminders[1:]} == {Status.PENDING}
 
-
-def test_behind_a_transaction_pooler_each_mark_is_a_plain_update(three_reminders, monkeypatch):
-    # PgBouncer in transaction mode: Django's documented setting for it; a statement
-    # prepared in one server session would not be there for the next transaction.
-    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
-    with CaptureQueriesContext(connection) as queries:
-        assert notifications_dispatch(now=NOW) == 3
-    assert _statements(queries, "PREPARE") == 0 and _statements(queries, "EXECUTE") == 0
-    assert _statements(queries, "UPDATE scheduling_notification SET status = 'sent'") == 3
-    assert set(Notification.objects.values_list("status", "sent_at")) == {(Status.SENT, NOW)}
+    monkeypatch.setattr(notifications, "_record", real_record)
+    assert notifications_dispatch(now=NOW + dt.timedelta(minutes=1)) == 2
+    assert [m.extra_headers["X-Notification-ID"] for m in mail.outbox].count(str(first)) == 1
