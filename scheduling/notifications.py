@@ -85,7 +85,8 @@ Clinicians' review-due notices go by email to every active clinician.
 Settings (all optional): ``NOTIFICATION_MAX_ATTEMPTS`` (5), ``NOTIFICATION_RETRY_SECONDS``
 (60: first retry; doubles each time, at most an hour), ``NOTIFICATION_RECLAIM_SECONDS``
 (300), ``NOTIFICATION_BATCH_SIZE`` (200), ``NOTIFICATION_TIME_BUDGET_SECONDS`` (40: stop
-claiming new batches after this, inside the task's time limit),
+sending after this, inside the task's time limit and far from the reclaim delay; what is
+left of the batch goes back to pending),
 ``NOTIFICATION_DISPATCH_ON_COMMIT`` (True: after a booking commits, wake the dispatcher
 so the confirmation goes out now rather than at the next beat).
 """
@@ -983,6 +984,10 @@ _MARK_SENT_SQL = (
 _CLAIM_STATUS_SQL = f"SELECT id, status FROM {Notification._meta.db_table} WHERE id IN ({{}})"
 
 
+def _monotonic() -> float:
+    return time.monotonic()
+
+
 class _MarkFailed(Exception):
     """A sent message could not be marked sent: the database connection is in doubt."""
 
@@ -1041,7 +1046,7 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
 
     now = now or timezone.now()
     batch_size = batch_size or _setting("NOTIFICATION_BATCH_SIZE", 200)
-    deadline = time.monotonic() + _setting("NOTIFICATION_TIME_BUDGET_SECONDS", 40)
+    deadline = _monotonic() + _setting("NOTIFICATION_TIME_BUDGET_SECONDS", 40)
     _reclaim_stuck()
     _review_heal(now)
     out = _Outbound(now)
@@ -1067,6 +1072,11 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                                     pending.discard(pk)
                         if row.pk not in pending:
                             continue
+                        if _monotonic() > deadline:
+                            # Slow sends (an SMTP server timing out) must not stretch a run towards the
+                            # reclaim delay, when another worker would take these rows and send them too:
+                            # the rest of the batch is given back below.
+                            break
                         try:
                             status, note = _deliver(row, out)
                         except SoftTimeLimitExceeded:
@@ -1099,7 +1109,7 @@ def notifications_dispatch(*, now: dt.datetime | None = None, batch_size: int | 
                     Notification.objects.filter(pk__in=pending, status=Status.SENDING).update(
                         status=Status.PENDING, claimed_at=None
                     )
-            if len(ids) < batch_size or time.monotonic() > deadline:
+            if len(ids) < batch_size or _monotonic() > deadline:
                 break
     finally:
         out.close()

@@ -63,3 +63,12 @@ def test_a_sent_message_whose_mark_fails_is_not_sent_again_at_the_next_beat(thre
     monkeypatch.setattr(notifications, "_record", real_record)
     assert notifications_dispatch(now=NOW + dt.timedelta(minutes=1)) == 2
     assert [m.extra_headers["X-Notification-ID"] for m in mail.outbox].count(str(first)) == 1
+
+
+def test_a_run_past_its_time_budget_gives_back_the_rest_of_its_batch(three_reminders, settings, monkeypatch):
+    settings.NOTIFICATION_TIME_BUDGET_SECONDS = 30
+    clock = iter([0.0, 1.0, 31.0, 31.0, 31.0, 31.0])  # the start, then one check per row
+    monkeypatch.setattr(notifications, "_monotonic", lambda: next(clock, 31.0))
+    assert notifications_dispatch(now=NOW) == 1
+    statuses = [Notification.objects.get(pk=r.pk).status for r in three_reminders]
+    assert statuses == [Status.SENT, Status.PENDING, Status.PENDING]
