@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from education import pages, services
 from education.models import Guide, Item, Revision, Section
+from portal.admin_base import ReadOnlyAdmin
 
 
 class SectionInline(admin.StackedInline):
@@ -150,7 +151,7 @@ class SectionAdmin(DraftTouchMixin, admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(ReadOnlyAdmin):
     """The record of what patients were shown: readable, never editable."""
 
     list_display = ["guide", "number", "published_at", "published_by"]
@@ -158,12 +159,3 @@ class RevisionAdmin(admin.ModelAdmin):
     list_select_related = ["guide", "published_by"]
     fields = ["guide", "number", "published_at", "published_by", "changes", "content"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from portal.admin_base import ReadOnlyAdmin
 from portal.models import AuditEvent, Invitation, Patient, User
 from portal.services import audit_record
 
@@ -55,19 +56,10 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Visible to clinicians (view permission), editable by nobody."""
 
     list_display = ["at", "actor", "action", "patient", "object_type", "object_id", "ip_address"]
     list_filter = ["action"]
     search_fields = ["action", "patient__last_name", "actor__email"]
     list_select_related = ["actor", "patient"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

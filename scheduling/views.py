@@ -227,59 +227,54 @@ def session_detail(request, pk):
     return _session_page(request, session)
 
 
-@staff_required
-@require_POST
-def session_cancel(request, pk):
+def _session_action(request, pk, form_class, form_name: str, act):
+    """One staff change to a session: its form, then `act(session, cleaned_data)` (the service
+    call, returning the success message); a refusal shows the session page again with the form."""
     session = _staff_session(request, pk)
-    form = CancelForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.session_cancel(session=session, by=request.user, reason=form.cleaned_data["reason"],
-                                    request=request)
+            message = act(session, form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("The session was cancelled. The patient is told."))
+            messages.success(request, message)
             return redirect("scheduling:session", pk=session.pk)
-    return _session_page(request, session, status=400, cancel_form=form)
+    return _session_page(request, session, status=400, **{form_name: form})
+
+
+@staff_required
+@require_POST
+def session_cancel(request, pk):
+    def act(session, data):
+        services.session_cancel(session=session, by=request.user, reason=data["reason"], request=request)
+        return _("The session was cancelled. The patient is told.")
+
+    return _session_action(request, pk, CancelForm, "cancel_form", act)
 
 
 @staff_required
 @require_POST
 def session_reschedule(request, pk):
-    session = _staff_session(request, pk)
-    form = RescheduleForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.session_reschedule(
-                session=session, day=data["day"], start_time=data["start_time"], chair=data["chair"],
-                by=request.user, reason=data["reason"], request=request,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("The session was moved. The patient is told."))
-            return redirect("scheduling:session", pk=session.pk)
-    return _session_page(request, session, status=400, reschedule_form=form)
+    def act(session, data):
+        services.session_reschedule(
+            session=session, day=data["day"], start_time=data["start_time"], chair=data["chair"],
+            by=request.user, reason=data["reason"], request=request,
+        )
+        return _("The session was moved. The patient is told.")
+
+    return _session_action(request, pk, RescheduleForm, "reschedule_form", act)
 
 
 @staff_required
 @require_POST
 def session_mark(request, pk):
-    session = _staff_session(request, pk)
-    form = MarkForm(request.POST)
-    if form.is_valid():
-        try:
-            services.session_mark(session=session, status=form.cleaned_data["status"], by=request.user,
-                                  reason=form.cleaned_data["reason"], request=request)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("The session was marked %(status)s.") % {
-                "status": session.get_status_display().lower()})
-            return redirect("scheduling:session", pk=session.pk)
-    return _session_page(request, session, status=400, mark_form=form)
+    def act(session, data):
+        services.session_mark(session=session, status=data["status"], by=request.user, reason=data["reason"],
+                              request=request)
+        return _("The session was marked %(status)s.") % {"status": session.get_status_display().lower()}
+
+    return _session_action(request, pk, MarkForm, "mark_form", act)
 
 
 def _course_page(request, course, *, status=200, form=None):

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from portal.admin_base import ReadOnlyAdmin
 from screening import services
 from screening.models import ChecklistVersion, Clearance, Condition, ConditionGroup, Screening
 
@@ -35,32 +36,14 @@ class ConditionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConditionGroup)
-class ConditionGroupAdmin(admin.ModelAdmin):
+class ConditionGroupAdmin(ReadOnlyAdmin):
     list_display = ("title", "code", "order")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ChecklistVersion)
-class ChecklistVersionAdmin(admin.ModelAdmin):
+class ChecklistVersionAdmin(ReadOnlyAdmin):
     list_display = ("number", "created_at")
     readonly_fields = ("number", "conditions", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Screening)
@@ -78,15 +61,6 @@ class ScreeningAdmin(admin.ModelAdmin):
 
 
 @admin.register(Clearance)
-class ClearanceAdmin(admin.ModelAdmin):
+class ClearanceAdmin(ReadOnlyAdmin):
     list_display = ("patient", "decision", "clinician", "decided_at")
     list_select_related = ("patient", "clinician")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
