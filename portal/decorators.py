@@ -26,3 +26,16 @@ staff_required = role_required(Role.FRONT_DESK, Role.CLINICIAN)
 clinician_required = role_required(Role.CLINICIAN)
 front_desk_required = role_required(Role.FRONT_DESK)
 patient_required = role_required(Role.PATIENT)
+
+
+def no_account_data(view):
+    """Mark a view whose page carries nothing of the signed-in user's account (home, the
+    guide): it is still `private` for them, but may be kept by the browser."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.carries_account_data = False
+        return response
+
+    return wrapper

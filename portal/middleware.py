@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 # Writing the session on every request is a database write per page; a
@@ -87,6 +88,54 @@ class StaffTwoFactorMiddleware:
     @classmethod
     def _open_paths(cls) -> tuple[str, ...]:
         return (*cls.ALWAYS_OPEN, settings.STATIC_URL)
+
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
+        "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
+        "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "usb", "xr-spatial-tracking",
+    )
+)  # fmt: skip
+
+
+class ResponseHygieneMiddleware:
+    """Outermost, so it sees every response (whitenoise's, the guide cache's, errors):
+    - no body on HEAD: gunicorn passes one through (only runserver strips it), and on a
+      keep-alive connection the client then reads those bytes as the next response;
+    - a Permissions-Policy turning off every device feature the portal never uses;
+    - signed-in users' pages are `private`, and `no-store` unless the view says the page
+      carries no account data (a shared computer's cache keeps nothing of a patient's)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if getattr(response, "carries_account_data", True):
+                patch_cache_control(response, private=True, no_store=True)
+            else:
+                patch_cache_control(response, private=True)
+        if request.method == "HEAD":
+            self._strip_body(response)
+        return response
+
+    @staticmethod
+    def _strip_body(response) -> None:
+        if response.streaming:
+            close = getattr(response, "close", None)
+            response.streaming_content = []
+            if close is not None:
+                close()
+            return
+        length = len(response.content)
+        response.content = b""
+        if length and not response.has_header("Content-Length"):
+            response["Content-Length"] = str(length)  # what a GET would carry
 
 
 class FriendlyErrorPagesMiddleware:

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: no body on HEAD, a Permissions-Policy and private caching on every response.
+    "portal.middleware.ResponseHygieneMiddleware",
     "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer early (a bad Host header's 400, whitenoise, the guide
@@ -242,6 +244,8 @@ SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
 SESSION_IDLE_WARNING = env.int("SESSION_IDLE_WARNING", default=2 * 60)
 SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12 * 60 * 60)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
+# The cookie also ends with the browser: a closed browser on a shared computer is signed out.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Security headers and cookies -----------------------------------------------

@@ -11,16 +11,17 @@ from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, Jso
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from portal import services, two_factor
-from portal.decorators import patient_required, staff_required
+from portal.decorators import no_account_data, patient_required, staff_required
 from portal.forms import ChannelForm, InvitationAcceptForm
 from portal.models import Patient
 from portal.panels import collect
 
 
-@require_GET
+@require_safe
+@no_account_data
 def home(request):
     return render(request, "portal/home.html")
 
