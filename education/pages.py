@@ -171,7 +171,7 @@ def render_guide(content: dict, *, no_driving_hours: int, conditions: list[str],
 
 def _clinic_inputs() -> tuple[int, list[str]]:
     # Imported here: the education app reads these apps' data, never the other way round.
-    from scheduling.models import ClinicSettings
+    from portal.models import ClinicSettings
     from screening.models import Condition
 
     hours = ClinicSettings.load().no_driving_hours

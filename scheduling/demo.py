@@ -6,7 +6,8 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from scheduling.models import Chair, ClinicSettings, OpeningHours, Session
+from portal.models import ClinicSettings
+from scheduling.models import Chair, OpeningHours, Session
 from scheduling.services import course_book
 
 CHAIRS = 6

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from scheduling.models import Chair, ClinicSettings, Course, Session
+from portal.models import ClinicSettings
+from scheduling.models import Chair, Course, Session
 from scheduling.notification_views import staff_panel as notification_staff_panel
 
 PAST_SHOWN = 20

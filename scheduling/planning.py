@@ -24,8 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from portal.models import Patient
-from scheduling.models import Chair, ClinicSettings, ClosedDay, OpeningHours, Session, TsTzRange
+from portal.models import ClinicSettings, Patient
+from scheduling.models import Chair, ClosedDay, OpeningHours, Session, TsTzRange
 
 NON_FIELD = "__all__"
 # How far apart alternative start times are offered on the booking page.

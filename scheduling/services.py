@@ -484,7 +484,7 @@ def session_mark(
 
 
 def clinic_tz():
-    from scheduling.models import ClinicSettings
+    from portal.models import ClinicSettings
 
     return ClinicSettings.load().tz
 

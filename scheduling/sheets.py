@@ -7,7 +7,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from scheduling.models import Chair, ClinicSettings, OpeningHours, Session, SessionStatus
+from portal.models import ClinicSettings
+from scheduling.models import Chair, OpeningHours, Session, SessionStatus
 
 ROW_MINUTES = 30
 

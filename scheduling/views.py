@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.decorators import patient_required, staff_required
+from portal.models import ClinicSettings
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
 from scheduling.calendar import course_calendar
@@ -35,7 +36,7 @@ from scheduling.forms import (
     apply_errors,
     slots_from_post,
 )
-from scheduling.models import ClinicSettings, Course, Session
+from scheduling.models import Course, Session
 from scheduling.notifications import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
