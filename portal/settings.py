@@ -290,6 +290,8 @@ LANGUAGES = [("en", "English")]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
+# Seeds ClinicSettings.time_zone when the settings row is made; the admin edits it after, and
+# the code reads the clinic's zone from the settings only (portal/clock.py), never from here.
 CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="America/New_York")
 try:
     import zoneinfo
