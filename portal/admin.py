@@ -22,7 +22,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Reset two-step sign-in (lost phone and recovery codes)", permissions=["change"])
     def two_factor_reset(self, request, queryset):
-        from portal import two_factor
+        from portal.two_factor import services as two_factor
 
         for user in queryset:
             two_factor.reset(user=user, by=request.user, request=request)
