@@ -30,11 +30,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
+# The clinic's apps, in the order their sections appear on /me/ and /staff/ and their demo
+# data is made (portal.discovery): screening clears the demo patient before scheduling books.
 INSTALLED_APPS = [
     "portal.apps.PortalConfig",
-    "education.apps.EducationConfig",
     "screening.apps.ScreeningConfig",
     "scheduling.apps.SchedulingConfig",
+    "education.apps.EducationConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
