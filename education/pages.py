@@ -140,14 +140,14 @@ def fetch(key: str) -> tuple[int, dict | None]:
 LIST_KINDS = {"step": "ol", "point": "ul", "row": "pairs", "term": "dl"}
 
 
-def section_blocks(section: dict, *, values: dict[str, str]) -> list[dict]:
+def section_blocks(section: dict, *, values: dict[str, str], text_values: dict[str, str] | None = None) -> list[dict]:
     """Group a section's items: consecutive steps into one numbered list, points into
     one bulleted list, rows into one list of "plain name (medical term)", terms into
     one glossary; a list right after a subheading is labelled by it."""
     blocks: list[dict] = []
     subheadings = 0
     for item in section["items"]:
-        html = mark_safe(fill_placeholders(item["html"], values=values))
+        html = mark_safe(fill_placeholders(item["html"], values=values, text_values=text_values))
         kind = item["kind"]
         block_type = LIST_KINDS.get(kind)
         entry = {"html": html, "term": item.get("term", ""), "expansion": item.get("expansion", "")}
@@ -167,7 +167,11 @@ def section_blocks(section: dict, *, values: dict[str, str]) -> list[dict]:
 def render_guide(content: dict, *, no_driving_hours: int, conditions: list[str], preview: bool = False) -> dict:
     """The guide's main content as HTML, from a revision's (or a draft's) snapshot."""
     values = {"no_driving_hours": str(no_driving_hours), "clinic_phone": phone_link(settings.CLINIC_PHONE)}
-    sections = [{**section, "blocks": section_blocks(section, values=values)} for section in content["sections"]]
+    text_values = {"no_driving_hours": str(no_driving_hours), "clinic_phone": settings.CLINIC_PHONE}
+    sections = [
+        {**section, "blocks": section_blocks(section, values=values, text_values=text_values)}
+        for section in content["sections"]
+    ]
     body = render_to_string(
         "education/_guide_body.html",
         {

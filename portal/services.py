@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.clients import client_ip
 from portal.clock import clinic_today
 from portal.models import AuditEvent, Invitation, Patient, Role, User
 
@@ -51,12 +52,6 @@ def text_value(value: Any, *, field: str) -> str:
     return value
 
 
-def _client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def audit_record(
     *,
     actor: User | None,
@@ -75,7 +70,7 @@ def audit_record(
         patient=patient,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
         detail=detail or {},
     )
 

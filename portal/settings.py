@@ -250,7 +250,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address as every other part of the portal reads it (portal.clients).
+AXES_CLIENT_IP_CALLABLE = "portal.clients.client_ip"
 AXES_VERBOSE = False
 
 # --- Sessions: idle logoff and an absolute lifetime (HIPAA automatic logoff) ----
@@ -284,6 +285,10 @@ if not DEBUG:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies (addresses or networks, e.g. "127.0.0.1,10.0.0.0/24") whose X-Forwarded-For
+# entries are believed: lockouts, rate limits and the audit trail then see each real client.
+# Empty (the default): REMOTE_ADDR is the client, and the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # django-csp 4: strict policy, no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.clients import client_ip
 from portal.decorators import clinician_required
 from portal.models import Patient
 from portal.services import audit_record
@@ -52,10 +53,6 @@ def _first_incomplete(steps: list[dict], answers: dict) -> int | None:
         if any(item["code"] not in answers for item in step["conditions"]):
             return index
     return None
-
-
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 @never_cache
@@ -204,7 +201,7 @@ def send(request):
     version, steps, progress = state
     form = SendForm(request.POST or None, initial=_send_initial(request))
     if request.method == "POST":
-        if not request.user.is_authenticated and services.submission_rate_limited(client=_client_address(request)):
+        if not request.user.is_authenticated and services.submission_rate_limited(client=client_ip(request) or "unknown"):
             return render(request, "screening/rate_limited.html", status=429)
         if form.is_valid():
             data = form.cleaned_data
