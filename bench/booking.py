@@ -49,8 +49,8 @@ def run(courses: int = 60, seed: int = 5) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from portal.models import Patient, Role, User
-    from scheduling.models import Chair, ClinicSettings, ClosedDay, Course, OpeningHours, Session
+    from portal.models import ClinicSettings, Patient, Role, User
+    from scheduling.models import Chair, ClosedDay, Course, OpeningHours, Session
     from scheduling.services import course_book
     from screening.models import Clearance
 

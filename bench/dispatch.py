@@ -31,8 +31,8 @@ def run(count: int = 10000) -> dict:
     from django.db import connection
     from django.test.utils import override_settings
 
-    from portal.models import Patient
-    from scheduling.models import Chair, ClinicSettings, Course, Notification, Session
+    from portal.models import ClinicSettings, Patient
+    from scheduling.models import Chair, Course, Notification, Session
     from scheduling.notifications import notifications_dispatch
 
     tag = uuid.uuid4().hex[:10]

@@ -14,6 +14,6 @@ class EducationConfig(AppConfig):
 
         # The guide shows the no-driving hours and the clinic's conditions: a change
         # to either must reach patients at once, not when a cached page expires.
-        for model in ("scheduling.ClinicSettings", "screening.Condition"):
+        for model in ("portal.ClinicSettings", "screening.Condition"):
             post_save.connect(clinic_content_changed, sender=model, dispatch_uid=f"education-{model}-save")
             post_delete.connect(clinic_content_changed, sender=model, dispatch_uid=f"education-{model}-delete")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -58,7 +57,7 @@ def page_timeout() -> int:
 # whole body. A copy is served only while the shared version is the one it was
 # built under, so a publish in any worker is seen at once by all of them.
 _local: dict[str, tuple[int, dict]] = {}
-_clients = threading.local()
+_clients: dict = {}
 
 
 def _new_version() -> int:
@@ -72,6 +71,25 @@ def invalidate(**kwargs) -> None:
     _local.clear()
 
 
+def _redis_client(config: dict):
+    """A redis-py client for the cache's server, one per process and address (redis-py clients
+    are thread-safe and pool their connections). Django's Redis backend builds a client object
+    on every call, which costs more than the GET itself on the busiest page."""
+    location = config["LOCATION"]
+    location = (location if isinstance(location, str) else location[0]).split(",")[0]
+    client = _clients.get(location)
+    if client is None:
+        import redis
+
+        options = config.get("OPTIONS", {})
+        client = _clients[location] = redis.Redis.from_url(
+            location,
+            socket_connect_timeout=options.get("socket_connect_timeout"),
+            socket_timeout=options.get("socket_timeout"),
+        )
+    return client
+
+
 def version_now() -> int | None:
     """The shared content version, read as cheaply as the cache allows."""
     from django.core.cache.backends.redis import RedisCache
@@ -79,12 +97,7 @@ def version_now() -> int | None:
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return _tolerant(backend.get, VERSION_KEY)
-    # Django's Redis backend builds a client object on every call, which costs more
-    # than the GET itself; keep one per thread (they share the backend's pool).
-    client = getattr(_clients, "redis", None)
-    if client is None or getattr(_clients, "backend", None) is not backend:
-        client = _clients.redis = backend._cache.get_client(write=False)
-        _clients.backend = backend
+    client = _redis_client(settings.CACHES["default"])
     # The version is an int, which Django's Redis serializer stores unpickled.
     raw = _tolerant(client.get, backend.make_and_validate_key(VERSION_KEY))
     return None if raw is None else int(raw)
@@ -175,7 +188,7 @@ def render_guide(content: dict, *, no_driving_hours: int, conditions: list[str],
 
 def _clinic_inputs() -> tuple[int, list[str]]:
     # Imported here: the education app reads these apps' data, never the other way round.
-    from scheduling.models import ClinicSettings
+    from portal.models import ClinicSettings
     from screening.models import Condition
 
     hours = ClinicSettings.load().no_driving_hours

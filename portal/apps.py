@@ -21,7 +21,7 @@ class PortalConfig(AppConfig):
         # The absolute session lifetime counts from sign-in.
         user_logged_in.connect(session_start, dispatch_uid="portal.session_start")
 
-        from portal.two_factor import grace_start
+        from portal.two_factor.services import grace_start
 
         # A staff account's first sign-in starts its grace period for two-step sign-in.
         user_logged_in.connect(grace_start, dispatch_uid="portal.two_factor_grace_start")

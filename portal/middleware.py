@@ -69,10 +69,10 @@ class StaffTwoFactorMiddleware:
     ALWAYS_OPEN = ("/accounts/two-factor/", "/accounts/logout/", "/accounts/keepalive/", "/healthz")
 
     def __init__(self, get_response):
-        from portal import two_factor
+        from portal.two_factor import services
 
         self.get_response = get_response
-        self.two_factor = two_factor
+        self.two_factor = services
 
     def __call__(self, request):
         user = getattr(request, "user", None)

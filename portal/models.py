@@ -1,12 +1,16 @@
-"""Core models: the user, the patient record, and the audit trail."""
+"""Core models: the user, the patient record, the audit trail and the clinic's settings."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import zoneinfo
+from datetime import time
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -220,3 +224,69 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events cannot be deleted.")
+
+
+def seed_time_zone() -> str:
+    """The time zone a clinic's settings start with: CLINIC_TIME_ZONE seeds the row, the
+    admin edits it after (a callable, so no migration freezes one deployment's value)."""
+    return settings.CLINIC_TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            _("%(value)s is not a known time zone; use a name such as America/New_York."), params={"value": value}
+        ) from exc
+
+
+class ClinicSettings(models.Model):
+    """The clinic's own numbers. One row (pk=1); every rule reads it, never a literal.
+
+    The clinic's opening hours and closed days hang off it in `scheduling`, which also
+    gives a clinic made afresh its default hours (a post_save receiver there)."""
+
+    time_zone = models.CharField(max_length=64, default=seed_time_zone, validators=[validate_time_zone])
+    infusion_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(240)]
+    )
+    recovery_minutes = models.PositiveSmallIntegerField(
+        default=120, validators=[MinValueValidator(0), MaxValueValidator(480)]
+    )
+    min_clear_days = models.PositiveSmallIntegerField(
+        _("minimum clear days between a patient's sessions"), default=1, validators=[MaxValueValidator(3)]
+    )
+    reminder_lead_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(168)]
+    )
+    morning_reminder = models.BooleanField(_("also remind on the morning of the session"), default=False)
+    morning_reminder_time = models.TimeField(default=time(7, 0))
+    no_driving_hours = models.PositiveSmallIntegerField(
+        _("hours after the infusion with no driving, alcohol or drugs"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("clinic settings")
+        verbose_name_plural = _("clinic settings")
+
+    def __str__(self):
+        return "Clinic settings"
+
+    @classmethod
+    def load(cls) -> ClinicSettings:
+        # The row migration scheduling 0003 wrote can be gone (a flushed database: every
+        # transactional test truncates the tables); it is then made afresh from the seeds.
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def chair_minutes(self) -> int:
+        """How long a session holds a chair: infusion plus recovery."""
+        return self.infusion_minutes + self.recovery_minutes

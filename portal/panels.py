@@ -2,25 +2,19 @@
 
 An app defines `me_panels(request, patient)` and/or `staff_panels(request)`,
 each returning a list of rendered HTML fragments (strings marked safe). The
-portal's own views stay ignorant of what the other apps show.
+portal's own views stay ignorant of what the other apps show: the modules are
+found with `autodiscover_modules` (portal.discovery) and shown in
+INSTALLED_APPS order.
 """
-
-from importlib import import_module
 
 from django.utils.safestring import SafeString
 
-PANEL_APPS = ("screening", "scheduling", "education")
+from portal.discovery import app_modules
 
 
 def collect(kind: str, request, **kwargs) -> list[SafeString]:
     fragments: list[SafeString] = []
-    for app in PANEL_APPS:
-        try:
-            module = import_module(f"{app}.panels")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.panels":
-                raise
-            continue
+    for module in app_modules("panels"):
         func = getattr(module, f"{kind}_panels", None)
         if func is not None:
             fragments.extend(func(request, **kwargs))

@@ -18,7 +18,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.view_session",
         "scheduling.change_session",
         "scheduling.view_notification",
-        "scheduling.view_clinicsettings",
+        "portal.view_clinicsettings",
         "screening.view_screening",
     ],
     Role.CLINICIAN: [

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.clients import client_ip
+from portal.clock import clinic_today
 from portal.models import AuditEvent, Invitation, Patient, Role, User
 
 PHONE_RE = re.compile(r"^\+?[0-9 ().\-]{7,20}$")
@@ -122,7 +123,7 @@ def patient_register(
             date_of_birth = date_of_birth.date()
         if not isinstance(date_of_birth, dt.date):
             errors["date_of_birth"] = "Enter the date of birth as a date."
-        elif date_of_birth >= timezone.localdate() or date_of_birth.year < 1900:
+        elif date_of_birth >= clinic_today() or date_of_birth.year < 1900:
             errors["date_of_birth"] = "Enter a date of birth in the past."
     if errors:
         raise ValidationError(errors)

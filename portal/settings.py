@@ -30,11 +30,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
+# The clinic's apps, in the order their sections appear on /me/ and /staff/ and their demo
+# data is made (portal.discovery): screening clears the demo patient before scheduling books.
 INSTALLED_APPS = [
     "portal.apps.PortalConfig",
-    "education.apps.EducationConfig",
     "screening.apps.ScreeningConfig",
     "scheduling.apps.SchedulingConfig",
+    "education.apps.EducationConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -133,8 +135,8 @@ else:
     # kombu's filesystem transport: a broker that needs no server, for `make run`.
     CELERY_BROKER_FOLDER = env.path("CELERY_BROKER_FOLDER", default=BASE_DIR / "var" / "broker")
     CELERY_BROKER_URL = "filesystem://"
-    # Made here, not only by `make run`: a manage.py command run on its own (seed_demo) queues too.
-    Path(str(CELERY_BROKER_FOLDER)).mkdir(parents=True, exist_ok=True)
+    # The folder is made when the Celery app reads this configuration (portal/celery.py), not
+    # here: importing settings creates nothing on disk.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_FOLDER),
         "data_folder_out": str(CELERY_BROKER_FOLDER),
@@ -149,6 +151,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The one place for task time limits (no task sets its own): the dispatcher stops claiming new
+# work after NOTIFICATION_TIME_BUDGET_SECONDS, the soft limit interrupts a stuck send, the
+# hard limit a stuck worker. Budget < soft < hard, and all under beat's one-minute period.
 CELERY_TASK_SOFT_TIME_LIMIT = 50
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_IGNORE_RESULT = True
@@ -177,6 +182,7 @@ else:
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT = env.int("SMS_HTTP_TIMEOUT", default=10)  # seconds per request to the provider
 if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL (and usually SMS_HTTP_TOKEN).")
 
@@ -185,6 +191,15 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
 NOTIFICATION_RECLAIM_SECONDS = env.int("NOTIFICATION_RECLAIM_SECONDS", default=300)
 NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=200)
+# One dispatch run stops sending after this many seconds (under CELERY_TASK_SOFT_TIME_LIMIT).
+NOTIFICATION_TIME_BUDGET_SECONDS = env.int("NOTIFICATION_TIME_BUDGET_SECONDS", default=40)
+if not 0 < NOTIFICATION_TIME_BUDGET_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"NOTIFICATION_TIME_BUDGET_SECONDS must be between 1 and {CELERY_TASK_SOFT_TIME_LIMIT - 1} seconds "
+        "(a dispatch run must end before the task's soft time limit)."
+    )
+# A booking wakes the dispatcher after it commits (off: only beat's minute does).
+NOTIFICATION_DISPATCH_ON_COMMIT = env.bool("NOTIFICATION_DISPATCH_ON_COMMIT", default=True)
 
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic portal <portal@clinic.example>")
 EMAIL_TIMEOUT = 10
@@ -214,6 +229,8 @@ LOGIN_REDIRECT_URL = "after-login"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset links live one day
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# Self-screenings one address may send in an hour (screening.services), against floods.
+SCREENING_SUBMISSIONS_PER_HOUR = env.int("SCREENING_SUBMISSIONS_PER_HOUR", default=10)
 
 # Two-step sign-in (django-otp) is required of front-desk staff, clinicians and superusers. A new
 # staff account has STAFF_TWO_FACTOR_GRACE_HOURS from its first sign-in to set up an
@@ -299,6 +316,8 @@ LANGUAGES = [("en", "English")]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
+# Seeds ClinicSettings.time_zone when the settings row is made; the admin edits it after, and
+# the code reads the clinic's zone from the settings only (portal/clock.py), never from here.
 CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="America/New_York")
 try:
     import zoneinfo

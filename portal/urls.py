@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import two_factor_views, views
+from portal import views
 from portal.forms import EmailAuthenticationForm
+from portal.two_factor import views as two_factor_views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -13,11 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from portal import services, two_factor
+from portal import services
 from portal.decorators import no_account_data, patient_required, staff_required
 from portal.forms import ChannelForm, InvitationAcceptForm
 from portal.models import Patient
 from portal.panels import collect
+from portal.two_factor import services as two_factor
 
 
 @require_safe

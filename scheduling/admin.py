@@ -1,10 +1,12 @@
-"""Admin: the clinic's settings (opening hours and closed days inline), chairs,
+"""Admin: opening hours and closed days (inline on the clinic settings' page, which
+portal.admin registers), chairs,
 and read-mostly courses and sessions. Bookings and changes go through the
 front-desk pages, which apply the rules; the admin never bypasses them."""
 
 from django.contrib import admin
 
-from scheduling.models import Chair, ClinicSettings, ClosedDay, Course, Notification, OpeningHours, Session
+from portal.admin import ClinicSettingsAdmin
+from scheduling.models import Chair, ClosedDay, Course, Notification, OpeningHours, Session
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -18,21 +20,9 @@ class ClosedDayInline(admin.TabularInline):
     extra = 1
 
 
-@admin.register(ClinicSettings)
-class ClinicSettingsAdmin(admin.ModelAdmin):
-    inlines = [OpeningHoursInline, ClosedDayInline]
-    fieldsets = (
-        ("Clock", {"fields": ("time_zone",)}),
-        ("Sessions", {"fields": ("infusion_minutes", "recovery_minutes", "min_clear_days")}),
-        ("Messages", {"fields": ("reminder_lead_hours", "morning_reminder", "morning_reminder_time",
-                                 "no_driving_hours")}),
-    )
-
-    def has_add_permission(self, request):
-        return not ClinicSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# The clinic's own settings are registered by portal.admin; their opening hours and closed
+# days are scheduling's, so scheduling adds them to that page.
+ClinicSettingsAdmin.inline_add(OpeningHoursInline, ClosedDayInline)
 
 
 @admin.register(Chair)

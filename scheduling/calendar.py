@@ -20,7 +20,8 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event
 
-from scheduling.models import ClinicSettings, Course, SessionStatus
+from portal.models import ClinicSettings
+from scheduling.models import Course, SessionStatus
 
 PRODID = "-//Ketamine clinic patient portal//Scheduling//EN"
 

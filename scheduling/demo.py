@@ -6,7 +6,9 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from scheduling.models import Chair, ClinicSettings, OpeningHours, Session
+from portal.clock import clinic_today
+from portal.models import ClinicSettings
+from scheduling.models import Chair, OpeningHours, Session
 from scheduling.services import course_book
 
 CHAIRS = 6
@@ -28,7 +30,7 @@ def seed(*, personas, stdout):
     patient = personas["patient_record"]
     if Session.objects.filter(patient=patient).not_cancelled().filter(start__gte=timezone.now()).exists():
         return
-    today = timezone.now().astimezone(clinic.tz).date()
+    today = clinic_today(clinic.tz)
     last_error = None
     for offset in range(1, SEARCH_DAYS + 1):
         first_day = today + dt.timedelta(days=offset)

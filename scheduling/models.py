@@ -1,9 +1,8 @@
-"""Clinic settings, chairs, courses, sessions, and the notification outbox."""
+"""Opening hours, closed days, chairs, courses, sessions, and the notification outbox."""
 
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from datetime import time
 
 from django.conf import settings
@@ -24,61 +23,6 @@ class TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
-class ClinicSettings(models.Model):
-    """The clinic's own numbers. One row (pk=1); every rule reads it, never a literal."""
-
-    time_zone = models.CharField(max_length=64, default=settings.CLINIC_TIME_ZONE)
-    infusion_minutes = models.PositiveSmallIntegerField(
-        default=60, validators=[MinValueValidator(15), MaxValueValidator(240)]
-    )
-    recovery_minutes = models.PositiveSmallIntegerField(
-        default=120, validators=[MinValueValidator(0), MaxValueValidator(480)]
-    )
-    min_clear_days = models.PositiveSmallIntegerField(
-        _("minimum clear days between a patient's sessions"), default=1, validators=[MaxValueValidator(3)]
-    )
-    reminder_lead_hours = models.PositiveSmallIntegerField(
-        default=24, validators=[MinValueValidator(1), MaxValueValidator(168)]
-    )
-    morning_reminder = models.BooleanField(_("also remind on the morning of the session"), default=False)
-    morning_reminder_time = models.TimeField(default=time(7, 0))
-    no_driving_hours = models.PositiveSmallIntegerField(
-        _("hours after the infusion with no driving, alcohol or drugs"),
-        default=12,
-        validators=[MinValueValidator(1), MaxValueValidator(48)],
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("clinic settings")
-        verbose_name_plural = _("clinic settings")
-
-    def __str__(self):
-        return "Clinic settings"
-
-    @classmethod
-    def load(cls) -> ClinicSettings:
-        obj, created = cls.objects.get_or_create(pk=1, defaults={"time_zone": settings.CLINIC_TIME_ZONE})
-        if created:
-            # The row migration 0003 writes can be gone (a flushed database: every transactional
-            # test truncates the tables). A clinic made afresh gets the contract's default hours,
-            # Monday to Friday 08:00-18:00, instead of being closed every day.
-            OpeningHours.objects.bulk_create(
-                [OpeningHours(clinic=obj, weekday=weekday, opens=time(8, 0), closes=time(18, 0)) for weekday in range(5)],
-                ignore_conflicts=True,
-            )
-        return obj
-
-    @property
-    def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
-
-    @property
-    def chair_minutes(self) -> int:
-        """How long a session holds a chair: infusion plus recovery."""
-        return self.infusion_minutes + self.recovery_minutes
-
-
 class OpeningHours(models.Model):
     """Opening hours for one weekday (0 = Monday). A weekday with no row is closed."""
 
@@ -91,7 +35,7 @@ class OpeningHours(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    clinic = models.ForeignKey(ClinicSettings, on_delete=models.CASCADE, related_name="opening_hours")
+    clinic = models.ForeignKey("portal.ClinicSettings", on_delete=models.CASCADE, related_name="opening_hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens = models.TimeField(default=time(8, 0))
     closes = models.TimeField(default=time(18, 0))
@@ -111,7 +55,7 @@ class OpeningHours(models.Model):
 class ClosedDay(models.Model):
     """A holiday or other day the clinic is closed."""
 
-    clinic = models.ForeignKey(ClinicSettings, on_delete=models.CASCADE, related_name="closed_days")
+    clinic = models.ForeignKey("portal.ClinicSettings", on_delete=models.CASCADE, related_name="closed_days")
     date = models.DateField()
     reason = models.CharField(max_length=200, blank=True, default="")
 

@@ -9,9 +9,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.decorators import staff_required
-from portal.models import Patient
+from portal.models import ClinicSettings, Patient
 from portal.services import audit_record
-from scheduling.models import ClinicSettings, Notification
+from scheduling.models import Notification
 from scheduling.notifications import RESENDABLE, notification_resend, notifications_for_patient
 
 LOG_LIMIT = 300

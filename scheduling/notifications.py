@@ -118,10 +118,10 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from portal.models import Patient, Role, User
+from portal.models import ClinicSettings, Patient, Role, User
 from portal.services import audit_record
 from scheduling import sms
-from scheduling.models import ClinicSettings, Course, Notification, Session, SessionStatus
+from scheduling.models import Course, Notification, Session, SessionStatus
 
 logger = logging.getLogger(__name__)
 

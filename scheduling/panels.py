@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from scheduling.models import Chair, ClinicSettings, Course, Session
+from portal.clock import clinic_today
+from portal.models import ClinicSettings
+from scheduling.models import Chair, Course, Session
 from scheduling.notification_views import staff_panel as notification_staff_panel
 
 PAST_SHOWN = 20
@@ -31,7 +33,7 @@ def me_panels(request, *, patient) -> list[str]:
 def staff_panels(request) -> list[str]:
     clinic = ClinicSettings.load()
     tz = clinic.tz
-    today = timezone.now().astimezone(tz).date()
+    today = clinic_today(tz)
     chairs = list(Chair.objects.all())
     todays = list(Session.objects.on_day(today, tz).not_cancelled().select_related("patient").order_by("start"))
     by_chair = {chair.pk: [] for chair in chairs}

@@ -24,8 +24,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from portal.models import Patient
-from scheduling.models import Chair, ClinicSettings, ClosedDay, OpeningHours, Session, TsTzRange
+from portal.clock import local_date
+from portal.models import ClinicSettings, Patient
+from scheduling.models import Chair, ClosedDay, OpeningHours, Session, TsTzRange
 
 NON_FIELD = "__all__"
 # How far apart alternative start times are offered on the booking page.
@@ -78,9 +79,6 @@ class Clinic:
         end = (start_utc + dt.timedelta(minutes=self.settings.infusion_minutes)).astimezone(self.tz)
         until = (start_utc + dt.timedelta(minutes=self.settings.chair_minutes)).astimezone(self.tz)
         return start, end, until
-
-    def local_date(self, moment: dt.datetime) -> dt.date:
-        return moment.astimezone(self.tz).date()
 
     def day_problem(self, day: dt.date) -> str | None:
         if day in self.closed:
@@ -291,7 +289,7 @@ def _check_inputs(plan: Plan, *, now: dt.datetime, clinic: Clinic, weekdays, slo
         plan.error("start_time", "Enter the start time of the infusions.")
     if plan.first_day is None or plan.start_time is None:
         return
-    today = now.astimezone(clinic.tz).date()
+    today = local_date(now, clinic.tz)
     first_start = clinic.window(plan.first_day, plan.start_time)[0]
     if plan.first_day < today or first_start <= now:
         plan.error(
@@ -543,7 +541,7 @@ def course_plan(
     theirs = patient_sessions_fetch(patient=patient) if patient is not None else []
     patient_days: dict[dt.date, list[Busy]] = defaultdict(list)
     for busy in theirs:
-        patient_days[clinic.local_date(busy.start)].append(busy)
+        patient_days[local_date(busy.start, clinic.tz)].append(busy)
 
     nominal_last = first_day + dt.timedelta(days=7 * weeks - 1)
     _check_other_courses(plan, clinic=clinic, theirs=theirs, first=first_day, last=nominal_last)
@@ -670,7 +668,7 @@ def _check_other_courses(plan: Plan, *, clinic: Clinic, theirs: list[Busy], firs
         return
     spans: dict[int, list[dt.date]] = defaultdict(list)
     for busy in theirs:
-        spans[busy.course_id].append(clinic.local_date(busy.start))
+        spans[busy.course_id].append(local_date(busy.start, clinic.tz))
     for days in spans.values():
         other_first, other_last = min(days), max(days)
         if other_first <= last and other_last >= first:

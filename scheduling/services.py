@@ -22,6 +22,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.clock import local, local_date
 from portal.models import Patient, User
 from portal.services import audit_record, text_value
 from scheduling.models import Chair, Course, Session, SessionStatus
@@ -358,7 +359,7 @@ def session_reschedule(
                 )
             course = locked.course
             clinic = clinic_load(first_day=day, last_day=day)
-            old_day = clinic.local_date(locked.start)
+            old_day = local_date(locked.start, clinic.tz)
             week = (old_day - course.first_day).days // 7
             block_start = course.first_day + dt.timedelta(days=7 * week)
             block_end = block_start + dt.timedelta(days=6)
@@ -376,7 +377,7 @@ def session_reschedule(
             theirs = patient_sessions_fetch(patient=locked.patient, exclude_pk=locked.pk)
             patient_days: dict[dt.date, list] = {}
             for busy in theirs:
-                patient_days.setdefault(clinic.local_date(busy.start), []).append(busy)
+                patient_days.setdefault(local_date(busy.start, clinic.tz), []).append(busy)
             windows = []
             if not clinic.day_problem(day) and not clinic.hours_problem(day, start_time):
                 start, _end, until = clinic.window(day, start_time)
@@ -458,8 +459,8 @@ def session_mark(
             raise ValidationError("This session was cancelled, so it cannot be marked completed or no-show.")
         if locked.start > now:
             raise ValidationError(
-                f"This session starts at {time_label(locked.start.astimezone(clinic_tz()).time())} on "
-                f"{day_label(locked.start.astimezone(clinic_tz()).date())}; mark it once it has started."
+                f"This session starts at {time_label(local(locked.start).time())} on "
+                f"{day_label(local_date(locked.start))}; mark it once it has started."
             )
         if locked.status == status:
             _refresh(session, locked)
@@ -481,12 +482,6 @@ def session_mark(
         )
     _refresh(session, locked)
     return session
-
-
-def clinic_tz():
-    from scheduling.models import ClinicSettings
-
-    return ClinicSettings.load().tz
 
 
 def calendar_token_hash(token: str) -> str:

@@ -7,7 +7,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from scheduling.models import Chair, ClinicSettings, OpeningHours, Session, SessionStatus
+from portal.clock import day_start
+from portal.models import ClinicSettings
+from scheduling.models import Chair, OpeningHours, Session, SessionStatus
 
 ROW_MINUTES = 30
 
@@ -39,8 +41,7 @@ def day_sheet(*, day: dt.date) -> dict:
     tz = clinic.tz
     hours = {row.weekday: (row.opens, row.closes) for row in OpeningHours.objects.filter(clinic=clinic)}
     chairs = list(Chair.objects.all())
-    start_of_day = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    start_of_day, end_of_day = day_start(day, tz), day_start(day + dt.timedelta(days=1), tz)
     sessions = list(
         Session.objects.filter(start__gte=start_of_day, start__lt=end_of_day)
         .select_related("patient", "chair", "course")
@@ -109,8 +110,8 @@ def week_sheet(*, day: dt.date) -> dict:
     chairs = list(Chair.objects.all())
     sessions = list(
         Session.objects.filter(
-            start__gte=dt.datetime.combine(monday, dt.time.min, tzinfo=tz),
-            start__lt=dt.datetime.combine(monday + dt.timedelta(days=7), dt.time.min, tzinfo=tz),
+            start__gte=day_start(monday, tz),
+            start__lt=day_start(monday + dt.timedelta(days=7), tz),
         )
         .select_related("patient")
         .order_by("start", "pk")

@@ -15,10 +15,7 @@ TASK_OPTIONS = {
     "reject_on_worker_lost": True,
     "ignore_result": True,
     "serializer": "json",
-    # The dispatcher stops claiming new batches after NOTIFICATION_TIME_BUDGET_SECONDS (40);
-    # the soft limit interrupts a stuck send, the hard limit a stuck worker.
-    "soft_time_limit": 50,
-    "time_limit": 60,
+    # Time limits: CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_TIME_LIMIT in portal/settings.py.
 }
 
 

@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.clock import clinic_today, clinic_tz
 from portal.decorators import patient_required, staff_required
+from portal.models import ClinicSettings
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
 from scheduling.calendar import course_calendar
@@ -35,15 +37,10 @@ from scheduling.forms import (
     apply_errors,
     slots_from_post,
 )
-from scheduling.models import ClinicSettings, Course, Session
+from scheduling.models import Course, Session
 from scheduling.notifications import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
-
-
-def clinic_today() -> dt.date:
-    return timezone.now().astimezone(ClinicSettings.load().tz).date()
-
 
 # --- Booking ---------------------------------------------------------------------
 
@@ -199,7 +196,7 @@ def week(request, day):
 
 
 def _session_page(request, session, *, status=200, **forms):
-    tz = ClinicSettings.load().tz
+    tz = clinic_tz()
     local = session.start.astimezone(tz)
     context = {
         "session": session,
@@ -282,7 +279,7 @@ def _course_page(request, course, *, status=200, form=None):
     context = {
         "course": course,
         "sessions": sessions,
-        "tz": ClinicSettings.load().tz,
+        "tz": clinic_tz(),
         "form": form or CancelRestForm(),
         "now": timezone.now(),
     }

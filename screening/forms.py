@@ -1,7 +1,7 @@
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.clock import clinic_today
 from screening.models import Clearance
 from screening.services import ANSWERS
 
@@ -89,7 +89,7 @@ class SendForm(forms.Form):
         if "email" not in self.errors and not cleaned.get("email") and not (cleaned.get("phone") or "").strip():
             self.add_error("email", _("Enter an email address or a phone number so the clinic can reach you."))
         dob = cleaned.get("date_of_birth")
-        if dob and (dob >= timezone.localdate() or dob.year < 1900):
+        if dob and (dob >= clinic_today() or dob.year < 1900):
             self.add_error("date_of_birth", _("Enter a date of birth in the past."))
         if not cleaned.get("consent"):
             self.add_error(

@@ -6,8 +6,7 @@ emails that failed on their first, after-commit try:
 from celery import shared_task
 
 
-@shared_task(name="screening.tasks.notify_safety_alerts", acks_late=True, ignore_result=True,
-             soft_time_limit=50, time_limit=60)
+@shared_task(name="screening.tasks.notify_safety_alerts", acks_late=True, ignore_result=True)
 def notify_safety_alerts() -> int:
     from screening.services import safety_alerts_notify_pending
 

@@ -769,7 +769,7 @@ def test_a_course_reads_back_in_start_order(now, chairs, amy):
 def test_a_clinic_whose_settings_rows_are_gone_still_opens_monday_to_friday(now, chairs, amy):
     # What every transactional test leaves behind: the tables truncated, so the clinic row
     # written by the data migration is gone. The contract's defaults must still hold.
-    from scheduling.models import ClinicSettings
+    from portal.models import ClinicSettings
 
     ClinicSettings.objects.all().delete()
     course = book(amy, first_day=MONDAY, sessions_per_week=3, weeks=1, start_time=dt.time(15, 0))

@@ -328,7 +328,7 @@ def submit(page, action: str | None = None):
 
 
 def next_monday() -> dt.date:
-    from scheduling.models import ClinicSettings
+    from portal.models import ClinicSettings
 
     today = dt.datetime.now(ClinicSettings.load().tz).date()
     return today + dt.timedelta(days=7 - today.weekday() + 7)

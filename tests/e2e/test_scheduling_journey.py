@@ -7,7 +7,8 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import expect
 
-from scheduling.models import Chair, ClinicSettings, Course, OpeningHours
+from portal.models import ClinicSettings
+from scheduling.models import Chair, Course, OpeningHours
 from scheduling.services import course_book
 from tests.e2e.conftest import sign_in
 from tests.factories import PatientFactory

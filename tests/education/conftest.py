@@ -34,7 +34,7 @@ def _clinic_settings_row(request):
         return
     from django.core.cache import cache
 
-    from scheduling.models import ClinicSettings
+    from portal.models import ClinicSettings
 
     request.getfixturevalue("db")
     ClinicSettings.load()

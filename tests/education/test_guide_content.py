@@ -8,7 +8,7 @@ import pytest
 import textstat
 from django.conf import settings
 
-from scheduling.models import ClinicSettings
+from portal.models import ClinicSettings
 from screening.models import Condition
 from tests.education.conftest import GUIDE_URL, main_html, main_text
 

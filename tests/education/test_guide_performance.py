@@ -2,7 +2,7 @@
 
 import pytest
 
-from scheduling.models import ClinicSettings
+from portal.models import ClinicSettings
 from tests.education.conftest import GUIDE_URL, main_text
 
 pytestmark = pytest.mark.django_db

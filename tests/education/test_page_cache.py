@@ -52,7 +52,7 @@ def test_a_worker_never_serves_its_own_copy_after_a_publish_elsewhere(client, gu
 def test_a_cleared_cache_is_never_answered_from_a_kept_copy(client, guide):
     from django.core.cache import cache
 
-    from scheduling.models import ClinicSettings
+    from portal.models import ClinicSettings
 
     client.get(GUIDE_URL)
     client.get(GUIDE_URL)

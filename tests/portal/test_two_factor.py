@@ -16,7 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import AuditEvent, Patient, User
-from portal.two_factor import recovery_code_stored
+from portal.two_factor.devices import recovery_code_stored
 from tests.factories import PASSWORD, UserFactory
 
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -139,7 +139,7 @@ def test_a_reset_voids_earlier_setup_links(client, front_desk, clinician, travel
     client.post("/accounts/two-factor/setup/", {"action": "send-link"})
     link = re.search(r"(/accounts/two-factor/setup/\S+/)", mail.outbox[0].body).group(1)
     traveller.shift(dt.timedelta(minutes=1))
-    from portal import two_factor
+    from portal.two_factor import services as two_factor
 
     two_factor.reset(user=front_desk, by=clinician)
     assert client.get(link).status_code == 400

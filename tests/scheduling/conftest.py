@@ -10,7 +10,8 @@ import zoneinfo
 import pytest
 import time_machine
 
-from scheduling.models import Chair, ClinicSettings, OpeningHours
+from portal.models import ClinicSettings
+from scheduling.models import Chair, OpeningHours
 from screening.models import Clearance
 
 NY = zoneinfo.ZoneInfo("America/New_York")

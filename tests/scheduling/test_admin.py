@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from scheduling.models import ClinicSettings
+from portal.models import ClinicSettings
 from scheduling.services import course_book
 from tests.scheduling.conftest import MONDAY
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.usefixtures("frozen", "chairs")
 
 
 def test_the_admin_shows_clinic_settings_with_opening_hours_and_closed_days(admin_client, clinic):
-    response = admin_client.get(reverse("admin:scheduling_clinicsettings_change", args=[clinic.pk]))
+    response = admin_client.get(reverse("admin:portal_clinicsettings_change", args=[clinic.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Opening hours" in html or "opening hours" in html
@@ -20,7 +20,7 @@ def test_the_admin_shows_clinic_settings_with_opening_hours_and_closed_days(admi
 
 
 def test_a_closed_day_added_in_the_admin_is_saved(admin_client, clinic):
-    url = reverse("admin:scheduling_clinicsettings_change", args=[clinic.pk])
+    url = reverse("admin:portal_clinicsettings_change", args=[clinic.pk])
     hours = list(clinic.opening_hours.all())
     data = {
         "time_zone": "America/New_York", "infusion_minutes": "60", "recovery_minutes": "120", "min_clear_days": "1",

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.models import AuditEvent
-from scheduling.models import Chair, ClinicSettings, ClosedDay, Course, Session, SessionStatus
+from portal.models import AuditEvent, ClinicSettings
+from scheduling.models import Chair, ClosedDay, Course, Session, SessionStatus
 from scheduling.services import course_book
 from tests.factories import PatientFactory
 from tests.scheduling.conftest import MONDAY, NY, clear

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.core import mail
 
-from portal.models import Patient
-from scheduling.models import ClinicSettings, Notification, SessionStatus
+from portal.models import ClinicSettings, Patient
+from scheduling.models import Notification, SessionStatus
 from scheduling.notifications import (
     NO_CONTACT,
     no_driving_context,

@@ -308,5 +308,7 @@ def test_a_refusal_once_is_retried_and_sent_once(sink, patient):
 def test_the_dispatch_task_is_late_acknowledged_time_limited_and_json_only():
     for task in (dispatch_notifications, resend_notification):
         assert task.acks_late and task.reject_on_worker_lost
-        assert task.soft_time_limit < task.time_limit
+        # Limits come from settings alone (CELERY_TASK_*_TIME_LIMIT), never a per-task literal.
+        assert task.soft_time_limit is None and task.time_limit is None
+        assert task.app.conf.task_soft_time_limit < task.app.conf.task_time_limit
         assert task.serializer == "json"

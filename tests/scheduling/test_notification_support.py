@@ -6,8 +6,9 @@ import zoneinfo
 
 import pytest
 
+from portal.models import ClinicSettings
 from scheduling import sms
-from scheduling.models import Chair, ClinicSettings, Course, Session
+from scheduling.models import Chair, Course, Session
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from portal.models import AuditEvent, Patient
-from scheduling.models import Chair, ClinicSettings, Course, Session, SessionStatus
+from portal.models import AuditEvent, ClinicSettings, Patient
+from scheduling.models import Chair, Course, Session, SessionStatus
 from scheduling.services import course_book
 from tests.factories import PatientFactory
 from tests.scheduling.conftest import MONDAY, NY, clear

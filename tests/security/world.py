@@ -105,7 +105,8 @@ class World:
 
 def world_build() -> World:
     from education.models import Guide
-    from scheduling.models import Chair, ClinicSettings, Notification, OpeningHours
+    from portal.models import ClinicSettings
+    from scheduling.models import Chair, Notification, OpeningHours
     from scheduling.services import calendar_address_new, course_book
     from screening.services import checklist_version_current, clearance_record, phq9_record, screening_submit
 

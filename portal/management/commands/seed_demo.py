@@ -1,18 +1,17 @@
 """Idempotent demo data: staff, a cleared demo patient, and whatever each app adds.
 
-Each app may provide `<app>/demo.py` with `seed(*, personas, stdout)`; scheduling
-uses it for the clinic settings, chairs and the demo patient's booked course.
+Each app may provide `<app>/demo.py` with `seed(*, personas, stdout)`, found with
+`autodiscover_modules` and run in INSTALLED_APPS order (screening clears the demo
+patient before scheduling books their course, the clinic settings and chairs).
 """
-
-from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from portal.discovery import app_modules
 from portal.models import Patient, Role, User
-from portal.panels import PANEL_APPS
 
 DEMO_PASSWORD = "Portal-demo-2026"
 LOGINS = [
@@ -45,14 +44,9 @@ class Command(BaseCommand):
                 patient.user = personas[Role.PATIENT]
                 patient.save(update_fields=["user"])
             personas["patient_record"] = patient
-        for app in PANEL_APPS:
-            try:
-                module = import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
-            module.seed(personas=personas, stdout=self.stdout)
+        for module in app_modules("demo"):
+            if hasattr(module, "seed"):
+                module.seed(personas=personas, stdout=self.stdout)
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
         for email, role, _first, _last in LOGINS:

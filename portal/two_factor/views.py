@@ -1,12 +1,11 @@
 """Pages of staff two-step sign-in: the code step, setting up an app, recovery codes, the status page.
 
 StaffTwoFactorMiddleware sends staff here; these pages are open to a session that has passed only
-the password step, so each one checks where the account stands itself (portal.two_factor.state).
+the password step, so each one checks where the account stands itself (portal.services.state).
 """
 
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,31 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from portal import two_factor
-
-
-class PasswordForm(forms.Form):
-    password = forms.CharField(
-        label=gettext_lazy("Your password"),
-        strip=False,
-        required=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-class CodeForm(forms.Form):
-    password = PasswordForm.base_fields["password"]
-    code = forms.CharField(
-        label=gettext_lazy("Code"),
-        max_length=40,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
-        ),
-    )
+from portal.two_factor import devices, services
+from portal.two_factor.forms import CodeForm, PasswordForm
 
 
 def _staff_only(view):
@@ -47,7 +26,7 @@ def _staff_only(view):
 
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not two_factor.applies_to(request.user):
+        if not services.applies_to(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -79,7 +58,7 @@ def _go_on(request) -> HttpResponseRedirect:
 @_staff_only
 def verify(request):
     """The second step of sign-in: a code from the app, or a recovery code."""
-    step = two_factor.state(request).step
+    step = services.state(request).step
     if step == "setup":
         return redirect(_with_next("two-factor-setup", _next(request)))
     if step != "verify":
@@ -87,12 +66,12 @@ def verify(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            kind = two_factor.verify(request=request, token=form.cleaned_data["code"])
+            kind = services.verify(request=request, token=form.cleaned_data["code"])
         except ValidationError as exc:
             form.add_error("code", exc)
         else:
             if kind == "recovery":
-                left = two_factor.recovery_codes_left(request.user)
+                left = devices.recovery_codes_left(request.user)
                 messages.warning(
                     request,
                     _("You used a recovery code. %(left)d are left; make new ones from your two-step sign-in page.")
@@ -108,30 +87,30 @@ def verify(request):
 def setup(request):
     """Set up an authenticator app: scan the QR code (or type the key), then type a code it shows.
     Open before the grace period ends, and to a verified account replacing its app."""
-    step = two_factor.state(request).step
+    step = services.state(request).step
     if step == "verify":
         return redirect(_with_next("two-factor-verify", _next(request)))
-    if two_factor.setup_link_needed(request):
+    if services.setup_link_needed(request):
         return _setup_link_page(request)
-    device = two_factor.app_setup_start(request=request)
+    device = services.app_setup_start(request=request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = two_factor.app_setup_confirm(
+            codes = services.app_setup_confirm(
                 request=request, token=form.cleaned_data["code"], password=form.cleaned_data["password"]
             )
         except ValidationError as exc:
             form.add_error("password" if getattr(exc, "code", None) == "password" else "code", exc)
         else:
-            two_factor.show_codes_once(request, codes)
+            services.show_codes_once(request, codes)
             messages.success(request, _("Two-step sign-in is on. From now on, sign-in asks for a code from your app."))
             return redirect(_with_next("two-factor-codes", _next(request)))
     context = {
         "form": form,
         "next": _next(request),
-        "qr_svg": two_factor.qr_svg(device),
-        "secret": two_factor.secret_text(device),
-        "replacing": two_factor.has_app(request.user),
+        "qr_svg": devices.qr_svg(device),
+        "secret": devices.secret_text(device),
+        "replacing": devices.has_app(request.user),
         "in_grace": step == "grace",
         "required_from": request.user.two_factor_required_from,
     }
@@ -142,7 +121,7 @@ def _setup_link_page(request, *, expired: bool = False):
     """Past the grace period: the set-up page opens through a link emailed to the account."""
     if request.method == "POST" and request.POST.get("action") == "send-link":
         try:
-            two_factor.setup_link_send(request=request)
+            services.setup_link_send(request=request)
         except OSError:
             messages.error(
                 request,
@@ -155,7 +134,7 @@ def _setup_link_page(request, *, expired: bool = False):
         "next": _next(request),
         "email": request.user.email,
         "expired": expired,
-        "minutes": two_factor.SETUP_LINK_MAX_AGE // 60,
+        "minutes": services.SETUP_LINK_MAX_AGE // 60,
     }
     return render(request, "registration/two_factor_setup_link.html", context, status=400 if expired else 200)
 
@@ -165,9 +144,9 @@ def _setup_link_page(request, *, expired: bool = False):
 @_staff_only
 def setup_link(request, token):
     """The emailed link: opens the set-up page for this session."""
-    if two_factor.setup_link_accept(request=request, token=token):
+    if services.setup_link_accept(request=request, token=token):
         return redirect("two-factor-setup")
-    if not two_factor.setup_link_needed(request):
+    if not services.setup_link_needed(request):
         return redirect("two-factor-manage")
     return _setup_link_page(request, expired=True)
 
@@ -181,15 +160,15 @@ def recovery_codes(request):
         form = PasswordForm(request.POST)
         form.is_valid()
         try:
-            codes = two_factor.recovery_codes_renew(request=request, password=form.cleaned_data.get("password", ""))
+            codes = services.recovery_codes_renew(request=request, password=form.cleaned_data.get("password", ""))
         except PermissionDenied:
             return redirect(_with_next("two-factor-verify", reverse("two-factor-manage")))
         except ValidationError as exc:
             form.add_error("password", exc)
             return render(request, "registration/two_factor_manage.html", _manage_context(request, form), status=400)
-        two_factor.show_codes_once(request, codes)
+        services.show_codes_once(request, codes)
         return redirect("two-factor-codes")
-    codes = two_factor.codes_to_show(request)
+    codes = services.codes_to_show(request)
     if not codes:
         return redirect("two-factor-manage")
     return render(request, "registration/two_factor_codes.html", {"codes": codes, "next": _next(request)})
@@ -200,7 +179,7 @@ def recovery_codes(request):
 @_staff_only
 def manage(request):
     """Where the account stands: app set up or not, recovery codes left, and what to do."""
-    current = two_factor.state(request)
+    current = services.state(request)
     if current.step in ("verify", "setup"):
         target = "two-factor-verify" if current.step == "verify" else "two-factor-setup"
         return redirect(_with_next(target, reverse("two-factor-manage")))
@@ -209,8 +188,8 @@ def manage(request):
 
 def _manage_context(request, password_form) -> dict:
     return {
-        "has_app": two_factor.has_app(request.user),
-        "codes_left": two_factor.recovery_codes_left(request.user),
+        "has_app": devices.has_app(request.user),
+        "codes_left": devices.recovery_codes_left(request.user),
         "required_from": request.user.two_factor_required_from,
         "password_form": password_form,
     }

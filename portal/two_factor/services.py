@@ -1,31 +1,17 @@
-"""Two-step sign-in for clinic staff: an authenticator app (TOTP) and one-time recovery codes.
-
-Front-desk staff, clinicians and superusers see patients' health information, so a password
-alone does not let them in. django-otp keeps the devices; this module holds the rules:
-
-- A staff account gets a grace period (settings.STAFF_TWO_FACTOR_GRACE_HOURS, from its first
-  sign-in) to set up an app, as GitLab and Google Workspace enrolment periods do. The
-  dashboard says until when. After it, the account can reach nothing but the set-up page.
-- Once an app is set up, every sign-in asks for a code from it, or for a recovery code (each
-  works once), before any other page.
-- Every step (set up, verified, wrong code, recovery code used, new codes made) is audited.
-
-The enforcement is StaffTwoFactorMiddleware (portal.middleware), which asks `state()`.
-"""
+"""Two-step sign-in's rules: where an account stands, the grace period, the emailed set-up
+link, setting up an app, the second step at sign-in, recovery codes and the administrator's reset.
+See the package's docstring for the whole picture."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import secrets
 import time
-from base64 import b32encode
 from dataclasses import dataclass
 from typing import Literal
 
 import django_otp
-import segno
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,20 +20,25 @@ from django.db import transaction
 from django.middleware.csrf import rotate_token
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from portal.models import User
 from portal.services import audit_record
+from portal.two_factor.devices import (
+    APP_DEVICE_NAME,
+    code_clean,
+    has_app,
+    recovery_code_stored,
+    recovery_codes_left,
+    recovery_codes_replace,
+    throttled_refusal,
+)
 
-APP_DEVICE_NAME = "Authenticator app"
-RECOVERY_DEVICE_NAME = "Recovery codes"
 _SESSION_NEW_CODES = "two_factor_new_codes"
 _SESSION_SETUP_KEY = "two_factor_setup_key"
-_SPACES = re.compile(r"[\s-]+")
 FAILURES_TO_WARN = 5  # wrong codes in a row before the account's owner is emailed
 logger = logging.getLogger(__name__)
 
@@ -148,17 +139,6 @@ def reset(*, user: User, by: User, request=None) -> None:
         )
 
 
-def has_app(user) -> bool:
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
-
-
-def recovery_codes_left(user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
-
-
-# --- setting up an app ----------------------------------------------------------------------------
-
-
 # --- the emailed set-up link ----------------------------------------------------------------------
 # Once the grace period is over (or after an administrator's reset), a password alone must not be
 # enough to tie an app to the account: whoever knows the password could lock the owner out. The
@@ -229,23 +209,6 @@ def app_setup_start(*, request) -> TOTPDevice:
     return TOTPDevice(user=request.user, name=APP_DEVICE_NAME, key=key, confirmed=False)
 
 
-def secret_text(device: TOTPDevice) -> str:
-    """The key as an app's "enter a setup key" screen expects it, in groups of four."""
-    key = b32encode(device.bin_key).decode().rstrip("=")
-    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
-
-
-def qr_svg(device: TOTPDevice) -> str:
-    """The otpauth:// address as an inline SVG QR code, labelled for screen readers."""
-    svg = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
-    label = _("QR code for your authenticator app. If you cannot scan it, type the setup key shown below.")
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
-
-
-def _clean(token: str) -> str:
-    return _SPACES.sub("", str(token or "")).lower()
-
-
 def app_setup_confirm(*, request, token: str, password: str = "") -> list[str]:
     """Confirm the app being set up with a code it shows. Replaces any earlier app, marks the
     session verified and returns a fresh set of recovery codes (shown once). ValidationError if the
@@ -259,7 +222,7 @@ def app_setup_confirm(*, request, token: str, password: str = "") -> list[str]:
     if setup_link_needed(request):
         raise PermissionDenied(_("Open the set-up link we emailed you first."))
     device = app_setup_start(request=request)
-    token = _clean(token)
+    token = code_clean(token)
     if not token.isascii() or not token.isdigit() or len(token) != device.digits:
         raise ValidationError(_("Enter the 6-digit code your app shows, without letters."))
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
@@ -280,7 +243,7 @@ def app_setup_confirm(*, request, token: str, password: str = "") -> list[str]:
         if user.two_factor_required_from is None or user.two_factor_required_from > now:
             User.objects.filter(pk=user.pk).update(two_factor_required_from=now)
             user.two_factor_required_from = now
-        codes = _recovery_codes_replace(user)
+        codes = recovery_codes_replace(user)
         action = "two_factor.app_replaced" if replaced else "two_factor.app_set_up"
         audit_record(actor=user, action=action, obj=device, request=request)
         _tell(
@@ -296,32 +259,7 @@ def app_setup_confirm(*, request, token: str, password: str = "") -> list[str]:
     return codes
 
 
-def _wait(device) -> None:
-    """ValidationError saying how long a throttled device makes the next try wait."""
-    _allowed, data = device.verify_is_allowed()
-    locked_until = (data or {}).get("locked_until") or timezone.now()
-    seconds = max(1, int((locked_until - timezone.now()).total_seconds()) + 1)
-    raise ValidationError(
-        _("Too many wrong codes. Wait %(seconds)d seconds, then type the newest code.") % {"seconds": seconds}
-    )
-
-
 # --- recovery codes -------------------------------------------------------------------------------
-
-
-def recovery_code_stored(code: str) -> str:
-    """What the database keeps of a recovery code: 16 hex digits of an HMAC keyed with the
-    SECRET_KEY (django-otp's token column holds 16 characters). A copy of the database alone
-    (a backup, a leak) then gives no usable code."""
-    return salted_hmac("portal.two_factor.recovery-code", _clean(code), algorithm="sha256").hexdigest()[:16]
-
-
-def _recovery_codes_replace(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
-    codes = [StaticToken.random_token() for _n in range(settings.RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=recovery_code_stored(c)) for c in codes])
-    return codes
 
 
 def recovery_codes_renew(*, request, password: str) -> list[str]:
@@ -332,7 +270,7 @@ def recovery_codes_renew(*, request, password: str) -> list[str]:
         raise PermissionDenied(_("Confirm your sign-in with a code first."))
     password_confirm(user=user, password=password)
     with transaction.atomic():
-        codes = _recovery_codes_replace(user)
+        codes = recovery_codes_replace(user)
         audit_record(actor=user, action="two_factor.recovery_codes_renewed", request=request)
         _tell(user, "new recovery codes", "New recovery codes were made for your account; the old ones no longer work.")
     return codes
@@ -353,7 +291,7 @@ def verify(*, request, token: str) -> str:
     """Check a code from the app or a recovery code; on success the session is verified.
     Returns "app" or "recovery". ValidationError (with the wait, when throttled) otherwise."""
     user = request.user
-    token = _clean(token)
+    token = code_clean(token)
     if not token or len(token) > 16 or not token.isascii() or not token.isalnum():
         raise ValidationError(_("Enter the 6-digit code from your app, or one of your recovery codes."))
     kind = "app" if token.isdigit() and len(token) == 6 else "recovery"
@@ -378,7 +316,7 @@ def verify(*, request, token: str) -> str:
                 f"Someone typed {FAILURES_TO_WARN} wrong sign-in codes in a row after typing your password correctly.",
             )
         if waiting:
-            _wait(waiting[0])
+            throttled_refusal(waiting[0])
         raise ValidationError(
             _("That code is not right. Type the code your app shows now, or an unused recovery code.")
         )
