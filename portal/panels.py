@@ -9,7 +9,7 @@ from importlib import import_module
 
 from django.utils.safestring import SafeString
 
-PANEL_APPS = ("screening", "scheduling", "education")
+PANEL_APPS = ("symptoms", "screening", "scheduling", "education")  # symptoms first: item-9 alerts top /staff/
 
 
 def collect(kind: str, request, **kwargs) -> list[SafeString]:

@@ -33,6 +33,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 INSTALLED_APPS = [
     "portal.apps.PortalConfig",
     "education.apps.EducationConfig",
+    "symptoms.apps.SymptomsConfig",
     "screening.apps.ScreeningConfig",
     "scheduling.apps.SchedulingConfig",
     "django.contrib.admin",
@@ -160,7 +161,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Item-9 (PHQ-9) alert emails go after commit; this retries any that failed.
     "notify-safety-alerts": {
-        "task": "screening.tasks.notify_safety_alerts",
+        "task": "symptoms.tasks.notify_safety_alerts",
         "schedule": 60.0,
     },
 }
