@@ -23,13 +23,8 @@ from symptoms.models import SafetyAlert, SymptomReview
 
 logger = logging.getLogger(__name__)
 
-def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, request=None) -> SymptomReview:
-    """Score and store one PHQ-9 response for a review point (`session`; None = baseline).
-
-    Idempotent per review point: when the patient already answered it, the first
-    response stands and is returned unchanged (with `.created` False). Item 9 above
-    0 writes a clinicians' alert in the same transaction as the response.
-    """
+def _phq9_check(*, patient: Patient, answers, session) -> None:
+    """Refuse anything but nine answers of 0-3, and a review point that is not this patient's."""
     if isinstance(answers, str | bytes) or not isinstance(answers, Sequence):
         raise ValidationError("Give the nine PHQ-9 answers in order, each 0 to 3.")
     if len(answers) != len(phq9.ITEMS):
@@ -50,6 +45,16 @@ def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, reque
             raise ValidationError("This review point belongs to another patient's course.", code="other_patient")
         if session.is_cancelled:
             raise ValidationError("This session was cancelled, so it is not a review point.", code="cancelled")
+
+
+def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, request=None) -> SymptomReview:
+    """Score and store one PHQ-9 response for a review point (`session`; None = baseline).
+
+    Idempotent per review point: when the patient already answered it, the first
+    response stands and is returned unchanged (with `.created` False). Item 9 above
+    0 writes a clinicians' alert in the same transaction as the response.
+    """
+    _phq9_check(patient=patient, answers=answers, session=session)
     existing = SymptomReview.objects.filter(patient=patient, session=session).first()
     if existing is not None:
         existing.created = False
