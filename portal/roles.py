@@ -31,7 +31,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "screening.view_clinicalnote",
         "screening.add_clearance",
         "screening.view_clearance",
-        "screening.view_symptomreview",
+        "symptoms.view_symptomreview",
         "education.view_guide",
         "education.change_guide",
         # Editing a guide's draft: its sections and their items; revisions are read-only.

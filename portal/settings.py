@@ -31,9 +31,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 # The clinic's apps, in the order their sections appear on /me/ and /staff/ and their demo
-# data is made (portal.discovery): screening clears the demo patient before scheduling books.
+# data is made (portal.discovery): symptoms first, so item-9 alerts top /staff/; screening clears
+# the demo patient before scheduling books.
 INSTALLED_APPS = [
     "portal.apps.PortalConfig",
+    "symptoms.apps.SymptomsConfig",
     "screening.apps.ScreeningConfig",
     "scheduling.apps.SchedulingConfig",
     "education.apps.EducationConfig",
@@ -167,7 +169,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Item-9 (PHQ-9) alert emails go after commit; this retries any that failed.
     "notify-safety-alerts": {
-        "task": "screening.tasks.notify_safety_alerts",
+        "task": "symptoms.tasks.notify_safety_alerts",
         "schedule": 60.0,
     },
 }

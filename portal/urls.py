@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from portal import views
 from portal.forms import EmailAuthenticationForm
 from portal.two_factor import views as two_factor_views
+from symptoms.views import moved_permanently as symptoms_moved
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,7 +31,10 @@ urlpatterns = [
     path("accounts/invite/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("learn/", include("education.urls")),
+    # PHQ-9 reviews lived under /screening/symptoms/ until they became the symptoms app.
+    re_path(r"^screening/symptoms/(?P<rest>.*)$", symptoms_moved),
     path("screening/", include("screening.urls")),
+    path("symptoms/", include("symptoms.urls")),
     path("", include("scheduling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,7 +27,3 @@ def seed(*, personas, stdout):
     if not Clearance.objects.filter(patient=patient, decision=Clearance.Decision.CLEARED).exists():
         clearance = Clearance.objects.create(patient=patient, clinician=clinician, note="Demo clearance.")
         Screening.objects.filter(submission_key="demo-patient-screening").update(clearance=clearance)
-    from screening.services import phq9_record
-
-    # A baseline PHQ-9, so the demo patient's chart has a starting point.
-    phq9_record(patient=patient, answers=[2, 2, 2, 1, 1, 1, 1, 0, 0])

@@ -105,33 +105,3 @@ class DecisionForm(DescribedErrorsMixin, forms.Form):
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required for \"not suitable\" and \"needs more information\": say why and what comes next."),
     )
-
-
-def phq9_answers_read(data) -> tuple[list[int | None], list[int]]:
-    """The nine answers from POST data (None where missing or out of range), and the
-    numbers of the questions without a valid answer."""
-    from screening.phq9 import ITEMS
-
-    answers: list[int | None] = []
-    missing: list[int] = []
-    for number in range(1, len(ITEMS) + 1):
-        value = data.get(f"item{number}", "")
-        if value in ("0", "1", "2", "3"):
-            answers.append(int(value))
-        else:
-            answers.append(None)
-            missing.append(number)
-    return answers, missing
-
-
-class AlertReviewForm(DescribedErrorsMixin, forms.Form):
-    """One per open alert on a page, so each gets its own ids."""
-
-    def __init__(self, *args, alert_id: int, **kwargs):
-        kwargs.setdefault("auto_id", f"id_alert{alert_id}_%s")
-        super().__init__(*args, **kwargs)
-
-    note = forms.CharField(
-        label=_("What you did"), widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("For example: called the patient, safety plan agreed, follow-up booked."),
-    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from screening import symptom_views, views
+from screening import views
 
 app_name = "screening"
 
@@ -12,10 +12,4 @@ urlpatterns = [
     path("sent/", views.sent, name="sent"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/decide/", views.decide, name="decide"),
-    path("symptoms/", symptom_views.home, name="symptoms"),
-    path("symptoms/answer/", symptom_views.answer, name="symptoms-answer"),
-    path("symptoms/answer/<int:session_pk>/", symptom_views.answer, name="symptoms-answer-session"),
-    path("symptoms/<int:pk>/", symptom_views.result, name="symptoms-result"),
-    path("symptoms/patient/<int:patient_pk>/", symptom_views.patient_chart, name="symptoms-patient"),
-    path("symptoms/alerts/<int:pk>/review/", symptom_views.alert_resolve, name="symptoms-alert-review"),
 ]

@@ -73,9 +73,9 @@ PATIENT_TEMPLATES = {
     "portal/me.html",
     "scheduling/my_session.html",
     "scheduling/subscription.html",
-    "screening/symptoms/home.html",
-    "screening/symptoms/result.html",
-    "screening/symptoms/answer.html",
+    "symptoms/home.html",
+    "symptoms/result.html",
+    "symptoms/answer.html",
     "screening/detail.html",
     "403.html",
     "registration/logged_out.html",
@@ -90,12 +90,12 @@ FRONT_DESK_TEMPLATES = {
     "scheduling/course.html",
     "scheduling/notifications/staff_attention.html",
     "scheduling/notifications/staff_log.html",
-    "screening/symptoms/patient_chart.html",
+    "symptoms/patient_chart.html",
 }
 CLINICIAN_TEMPLATES = {
     "portal/staff.html",
     "screening/detail.html",
-    "screening/symptoms/patient_chart.html",
+    "symptoms/patient_chart.html",
     "education/admin/guide_change_form.html",
     "education/guide.html",
 }
@@ -113,8 +113,8 @@ EXCLUDED_TEMPLATES = {
     "screening/_form_fields.html": "partial of the screening step page",
     "screening/_result_summary.html": "partial of the screening result page",
     "screening/_send_form_fields.html": "partial of the screening result and send pages",
-    "screening/symptoms/_chart.html": "partial of the PHQ-9 result, home and patient chart pages",
-    "screening/symptoms/_crisis.html": "partial of the PHQ-9 pages",
+    "symptoms/_chart.html": "partial of the PHQ-9 result, home and patient chart pages",
+    "symptoms/_crisis.html": "partial of the PHQ-9 pages",
     "bootstrap5/layout/field_errors_block.html": "crispy-forms field errors, rendered in every swept form with errors",
     # Dashboard panels: fragments rendered into /me/ and /staff/ (both swept with data that shows them).
     "education/panels/me.html": "panel of /me/",
@@ -122,10 +122,11 @@ EXCLUDED_TEMPLATES = {
     "scheduling/panels/me.html": "panel of /me/",
     "scheduling/panels/staff.html": "panel of /staff/",
     "scheduling/notifications/staff_panel.html": "panel of /staff/",
-    "screening/panels/alerts.html": "panel of /staff/",
     "screening/panels/me.html": "panel of /me/",
-    "screening/panels/overdue.html": "panel of /staff/",
     "screening/panels/staff.html": "panel of /staff/",
+    "symptoms/panels/alerts.html": "panel of /staff/",
+    "symptoms/panels/me.html": "panel of /me/",
+    "symptoms/panels/overdue.html": "panel of /staff/",
     # Messages: email bodies (and their shared parts), never shown in the browser.
     "emails/invitation.html": "email",
     "registration/password_reset_email.html": "email (plain text)",
@@ -344,7 +345,8 @@ def world(patient, front_desk, clinician, settings):
     from scheduling.notifications import notifications_plan
     from scheduling.services import course_book, session_cancel
     from screening.models import Clearance
-    from screening.services import checklist_version_current, phq9_record, screening_submit
+    from screening.services import checklist_version_current, screening_submit
+    from symptoms.services import phq9_record
     from tests.factories import PatientFactory
     from tests.scheduling.test_notification_support import make_session
 
@@ -539,14 +541,14 @@ def patient_journey(page, sweep, world, password):
     submit(page, f"/me/courses/{world.course.pk}/subscription/")
     sweep.check(page, "scheduling/subscription.html")
 
-    page.goto("/screening/symptoms/")
-    sweep.check(page, "screening/symptoms/home.html")
-    page.goto(f"/screening/symptoms/{world.review.pk}/")
-    sweep.check(page, "screening/symptoms/result.html", "PHQ-9 result with the alert")
-    page.goto(f"/screening/symptoms/answer/{world.review_point.pk}/")
-    sweep.check(page, "screening/symptoms/answer.html")
+    page.goto("/symptoms/")
+    sweep.check(page, "symptoms/home.html")
+    page.goto(f"/symptoms/{world.review.pk}/")
+    sweep.check(page, "symptoms/result.html", "PHQ-9 result with the alert")
+    page.goto(f"/symptoms/answer/{world.review_point.pk}/")
+    sweep.check(page, "symptoms/answer.html")
     submit(page)
-    sweep.check(page, "screening/symptoms/answer.html", "PHQ-9 with errors")
+    sweep.check(page, "symptoms/answer.html", "PHQ-9 with errors")
     page.goto(f"/screening/{world.own_screening.pk}/")
     sweep.check(page, "screening/detail.html", "my screening")
 
@@ -613,8 +615,8 @@ def front_desk_journey(page, sweep, world, password):
     sweep.check(page, "scheduling/notifications/staff_attention.html")
     page.goto(f"/staff/notifications/patients/{world.patient.pk}/")
     sweep.check(page, "scheduling/notifications/staff_log.html")
-    page.goto(f"/screening/symptoms/patient/{world.patient.pk}/")
-    sweep.check(page, "screening/symptoms/patient_chart.html", "PHQ-9 chart, front desk")
+    page.goto(f"/symptoms/patient/{world.patient.pk}/")
+    sweep.check(page, "symptoms/patient_chart.html", "PHQ-9 chart, front desk")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -635,12 +637,12 @@ def clinician_journey(page, sweep, world, password):
     sweep.check(page, "screening/detail.html", "referral awaiting review")
     submit(page, f"/screening/{world.referral.pk}/decide/")
     sweep.check(page, "screening/detail.html", "decision with errors")
-    page.goto(f"/screening/symptoms/patient/{world.patient.pk}/")
-    sweep.check(page, "screening/symptoms/patient_chart.html", "PHQ-9 chart with the open alert")
-    alert_form = page.locator('main form[action*="/screening/symptoms/alerts/"]').first
+    page.goto(f"/symptoms/patient/{world.patient.pk}/")
+    sweep.check(page, "symptoms/patient_chart.html", "PHQ-9 chart with the open alert")
+    alert_form = page.locator('main form[action*="/symptoms/alerts/"]').first
     with page.expect_navigation():
         alert_form.locator("[type=submit]").click()
-    sweep.check(page, "screening/symptoms/patient_chart.html", "alert review with errors")
+    sweep.check(page, "symptoms/patient_chart.html", "alert review with errors")
 
     guide = Guide.objects.get(slug="ketamine-infusion")
     page.goto(f"/admin/education/guide/{guide.pk}/change/")

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from screening.models import SafetyAlert, SymptomReview
+from symptoms.models import SafetyAlert, SymptomReview
 from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,7 +35,7 @@ def test_a_patient_answers_the_phq9_sees_help_and_a_chart_and_a_clinician_clears
     assert_accessible(page, context="result")
     assert SymptomReview.objects.get().alert is True
 
-    page.goto("/screening/symptoms/")
+    page.goto("/symptoms/")
     assert_accessible(page, context="my symptom reviews")
 
     page.context.clear_cookies()

@@ -122,9 +122,9 @@ PHQ9_FIELDS = {f"item{n}": scores for n in range(1, 10)}
 @given(data=form(PHQ9_FIELDS), at_review_point=st.booleans())
 def test_the_phq9_form_never_fails(world, data, at_review_point):
     if at_review_point:
-        client, url = world.client("patient"), f"/screening/symptoms/answer/{world.review_session.pk}/"
+        client, url = world.client("patient"), f"/symptoms/answer/{world.review_session.pk}/"
     else:
-        client, url = world.client("other_patient"), "/screening/symptoms/answer/"
+        client, url = world.client("other_patient"), "/symptoms/answer/"
     with rolled_back():
         post_and_check(client, url, data)
 
@@ -136,7 +136,7 @@ def test_the_clearance_decision_and_alert_review_forms_never_fail(world, decisio
     client = world.client("clinician")
     with rolled_back():
         post_and_check(client, f"/screening/{world.screening.pk}/decide/", decision)
-        post_and_check(client, f"/screening/symptoms/alerts/{world.alert.pk}/review/", alert)
+        post_and_check(client, f"/symptoms/alerts/{world.alert.pk}/review/", alert)
 
 
 @FUZZ

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from portal.services import patient_register, staff_create
 from scheduling.notifications import notifications_dispatch
 from scheduling.services import course_book, session_cancel
-from screening.services import checklist_evaluate, clearance_record, phq9_record
+from screening.services import checklist_evaluate, clearance_record
+from symptoms.services import phq9_record
 from tests.fuzz.conftest import FUZZ_SERVICES, anything, junk_text, rolled_back
 from tests.security.world import MONDAY, db_fingerprint, fingerprint_diff
 

@@ -42,6 +42,10 @@ def _phq9(answer: str = "1") -> dict:
 
 ROUTES: dict[str, Route] = {
     # --- Public pages ---------------------------------------------------------------
+    "^screening/symptoms/(?P<rest>.*)$": Route(
+        lambda w: f"/screening/symptoms/{w.review.pk}/?from=email", open_to=EVERYONE, post=lambda w: _phq9(),
+        public="a permanent redirect to the same address under /symptoms/, where access is checked",
+    ),
     "": Route(lambda w: "/", open_to=EVERYONE, public="the home page"),
     "healthz": Route(lambda w: "/healthz", open_to=EVERYONE, public="load balancers probe it"),
     "favicon.ico": Route(lambda w: "/favicon.ico", open_to=EVERYONE, public="browsers ask for it"),
@@ -142,16 +146,16 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/me/courses/{w.course.pk}/subscription/stop/", get=False, open_to=ALICE, sees_alice=ALICE,
         post=lambda w: {},
     ),
-    "screening/symptoms/": Route(lambda w: "/screening/symptoms/", open_to=PATIENTS, sees_alice=ALICE),
-    "screening/symptoms/answer/": Route(
-        lambda w: "/screening/symptoms/answer/", open_to=PATIENTS, sees_alice=ALICE, post=lambda w: _phq9(),
+    "symptoms/": Route(lambda w: "/symptoms/", open_to=PATIENTS, sees_alice=ALICE),
+    "symptoms/answer/": Route(
+        lambda w: "/symptoms/answer/", open_to=PATIENTS, sees_alice=ALICE, post=lambda w: _phq9(),
     ),
-    "screening/symptoms/answer/<int:session_pk>/": Route(
-        lambda w: f"/screening/symptoms/answer/{w.review_session.pk}/", open_to=ALICE, sees_alice=ALICE,
+    "symptoms/answer/<int:session_pk>/": Route(
+        lambda w: f"/symptoms/answer/{w.review_session.pk}/", open_to=ALICE, sees_alice=ALICE,
         post=lambda w: _phq9(),
     ),
-    "screening/symptoms/<int:pk>/": Route(
-        lambda w: f"/screening/symptoms/{w.review.pk}/", open_to=ALICE, sees_alice=ALICE,
+    "symptoms/<int:pk>/": Route(
+        lambda w: f"/symptoms/{w.review.pk}/", open_to=ALICE, sees_alice=ALICE,
     ),
     "screening/<int:pk>/": Route(
         lambda w: f"/screening/{w.screening.pk}/", open_to=ALICE_AND_STAFF, sees_alice=ALICE_AND_STAFF,
@@ -161,8 +165,8 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/screening/{w.screening.pk}/decide/", get=False, open_to=CLINICIAN, sees_alice=STAFF,
         post=lambda w: {"decision": "not_suitable", "note": "Refused by the security suite."},
     ),
-    "screening/symptoms/alerts/<int:pk>/review/": Route(
-        lambda w: f"/screening/symptoms/alerts/{w.alert.pk}/review/", get=False, open_to=CLINICIAN,
+    "symptoms/alerts/<int:pk>/review/": Route(
+        lambda w: f"/symptoms/alerts/{w.alert.pk}/review/", get=False, open_to=CLINICIAN,
         sees_alice=STAFF, post=lambda w: {"note": "Called the patient."},
     ),
     # --- Front desk and clinicians ----------------------------------------------------------
@@ -175,8 +179,8 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/staff/notifications/{w.notification.pk}/resend/", get=False, open_to=STAFF, sees_alice=STAFF,
         post=lambda w: {},
     ),
-    "screening/symptoms/patient/<int:patient_pk>/": Route(
-        lambda w: f"/screening/symptoms/patient/{w.alice.pk}/", open_to=STAFF, sees_alice=STAFF,
+    "symptoms/patient/<int:patient_pk>/": Route(
+        lambda w: f"/symptoms/patient/{w.alice.pk}/", open_to=STAFF, sees_alice=STAFF,
     ),
     "staff/book/": Route(
         lambda w: f"/staff/book/?patient={w.alice.pk}", open_to=STAFF, sees_alice=STAFF,

@@ -99,7 +99,7 @@ def test_ids_of_bobs_own_objects_do_not_open_alices_neither_do_alices_for_bob(wo
     for url in (
         f"/me/sessions/{world.session.pk}/",
         f"/me/sessions/{world.session.pk:05d}/",
-        f"/screening/symptoms/{world.review.pk}/",
+        f"/symptoms/{world.review.pk}/",
         f"/screening/{world.screening.pk}/",
         f"/me/courses/{world.course.pk}/calendar.ics",
     ):

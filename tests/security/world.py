@@ -108,7 +108,8 @@ def world_build() -> World:
     from portal.models import ClinicSettings
     from scheduling.models import Chair, Notification, OpeningHours
     from scheduling.services import calendar_address_new, course_book
-    from screening.services import checklist_version_current, clearance_record, phq9_record, screening_submit
+    from screening.services import checklist_version_current, clearance_record, screening_submit
+    from symptoms.services import phq9_record
 
     clinic, _ = ClinicSettings.objects.get_or_create(pk=1)
     clinic.time_zone = "America/New_York"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from screening.phq9 import BANDS, REMISSION_BELOW, RESPONSE_FALL
+from symptoms.phq9 import BANDS, REMISSION_BELOW, RESPONSE_FALL
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 16, 48

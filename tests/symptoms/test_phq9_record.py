@@ -2,10 +2,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from screening.models import SafetyAlert, SymptomReview
-from screening.phq9 import ITEMS
-from screening.services import phq9_record, safety_alert_resolve
-from tests.screening.conftest import review_session
+from symptoms.models import SafetyAlert, SymptomReview
+from symptoms.phq9 import ITEMS
+from symptoms.services import phq9_record, safety_alert_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +101,7 @@ def test_missing_items_or_values_out_of_range_are_refused_and_nothing_is_stored(
     assert not SymptomReview.objects.exists()
 
 
-def test_a_second_response_for_the_same_review_point_leaves_the_first_standing(patient):
+def test_a_second_response_for_the_same_review_point_leaves_the_first_standing(patient, review_session):
     session = review_session(patient)
     first = phq9_record(patient=patient, answers=[2] * 9, session=session)
     second = phq9_record(patient=patient, answers=[0] * 9, session=session)
@@ -124,32 +123,17 @@ def test_the_database_allows_one_response_per_review_point(patient):
         SymptomReview.objects.create(patient=patient, items=[], total=0, band="minimal")
 
 
-def test_a_session_of_another_patient_is_refused(patient, other_patient):
+def test_a_session_of_another_patient_is_refused(patient, other_patient, review_session):
     session = review_session(other_patient)
     with pytest.raises(ValidationError, match="another patient"):
         phq9_record(patient=patient, answers=[0] * 9, session=session)
     assert not SymptomReview.objects.exists()
 
 
-def test_a_response_leaves_as_a_fhir_questionnaire_response_with_loinc_codes(patient):
-    review = phq9_record(patient=patient, answers=[0, 1, 2, 3, 0, 0, 0, 0, 0])
-    fhir = review.as_fhir()
-    assert fhir["resourceType"] == "QuestionnaireResponse"
-    assert fhir["questionnaire"].endswith("44249-1")
-    assert [i["linkId"] for i in fhir["item"]][0] == "44250-9"
-    assert fhir["item"][3]["answer"][0]["valueCoding"]["code"] == "LA6571-9"
-    assert fhir["item"][-1] == {
-        "linkId": "44261-6",
-        "code": [{"system": "http://loinc.org", "code": "44261-6"}],
-        "text": "Patient Health Questionnaire 9 item (PHQ-9) total score",
-        "answer": [{"valueInteger": 6}],
-    }
-
-
 def test_an_alert_email_that_failed_is_sent_by_the_retry(patient, clinician, settings):
     from django.core import mail
 
-    from screening.services import safety_alerts_notify_pending
+    from symptoms.services import safety_alerts_notify_pending
 
     phq9_record(patient=patient, answers=[0] * 8 + [1])  # on_commit never runs inside this test transaction
     alert = SafetyAlert.objects.get()
@@ -182,7 +166,7 @@ def test_two_retry_workers_at_once_email_an_alert_once(patient, clinician, setti
 
     from django.db import connection
 
-    from screening.services import safety_alerts_notify_pending
+    from symptoms.services import safety_alerts_notify_pending
 
     settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
     SlowBackend.sent = []

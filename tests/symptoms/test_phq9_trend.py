@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from screening.charts import trend_build
+from symptoms.charts import trend_build
 
 
 def _reviews(*totals):

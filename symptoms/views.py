@@ -3,8 +3,10 @@ clinicians' per-patient chart and the item-9 alert path."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,10 +15,10 @@ from portal.decorators import clinician_required, patient_required, staff_requir
 from portal.models import Patient
 from portal.services import audit_record
 from scheduling.models import Session
-from screening import phq9, services
-from screening.charts import CHART, trend_build
-from screening.forms import AlertReviewForm, phq9_answers_read
-from screening.models import SafetyAlert, SymptomReview
+from symptoms import phq9, services
+from symptoms.charts import CHART, trend_build
+from symptoms.forms import AlertReviewForm, phq9_answers_read
+from symptoms.models import SafetyAlert, SymptomReview
 
 
 def _own_patient(request) -> Patient:
@@ -38,7 +40,7 @@ def home(request):
     points = services.review_points(patient=patient)
     next_due = next((p for p in points if p["state"] in ("due", "overdue")), None)
     return render(
-        request, "screening/symptoms/home.html", {"points": points, "next_due": next_due, **_chart_context(reviews)}
+        request, "symptoms/home.html", {"points": points, "next_due": next_due, **_chart_context(reviews)}
     )
 
 
@@ -57,7 +59,7 @@ def answer(request, session_pk: int | None = None):
     existing = SymptomReview.objects.filter(patient=patient, session=session).first()
     if existing is not None:
         messages.info(request, _("You already answered this questionnaire. Your first answers stand."))
-        return redirect("screening:symptoms-result", pk=existing.pk)
+        return redirect("symptoms:result", pk=existing.pk)
     chosen: list = [None] * len(phq9.ITEMS)
     missing: list[int] = []
     error = ""
@@ -71,14 +73,14 @@ def answer(request, session_pk: int | None = None):
             else:
                 if not review.created:
                     messages.info(request, _("You already answered this questionnaire. Your first answers stand."))
-                return redirect("screening:symptoms-result", pk=review.pk)
+                return redirect("symptoms:result", pk=review.pk)
     items = [
         {"number": n, "loinc": loinc, "text": text, "chosen": chosen[n - 1], "missing": n in missing}
         for n, (loinc, text) in enumerate(phq9.ITEMS, start=1)
     ]
     return render(
         request,
-        "screening/symptoms/answer.html",
+        "symptoms/answer.html",
         {"items": items, "choices": phq9.CHOICES, "stem": phq9.STEM, "session": session, "missing": missing,
          "error": error},
     )
@@ -89,11 +91,11 @@ def answer(request, session_pk: int | None = None):
 def result(request, pk: int):
     review = get_object_or_404(SymptomReview.objects.for_user(request.user), pk=pk)
     reviews = list(SymptomReview.objects.filter(patient=review.patient).chronological())
-    return render(request, "screening/symptoms/result.html", {"review": review, **_chart_context(reviews)})
+    return render(request, "symptoms/result.html", {"review": review, **_chart_context(reviews)})
 
 
 def _can_read_answers(user) -> bool:
-    return user.is_clinician or user.has_perm("screening.view_symptomreview")
+    return user.is_clinician or user.has_perm("symptoms.view_symptomreview")
 
 
 @never_cache
@@ -117,7 +119,7 @@ def patient_chart(request, patient_pk: int, form=None, form_alert_id=None):
         "items": phq9.ITEMS,
         **_chart_context(reviews),
     }
-    return render(request, "screening/symptoms/patient_chart.html", context)
+    return render(request, "symptoms/patient_chart.html", context)
 
 
 @never_cache
@@ -134,5 +136,16 @@ def alert_resolve(request, pk: int):
             form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Alert reviewed and closed. Your note is on the patient's record."))
-            return redirect("screening:symptoms-patient", patient_pk=alert.patient_id)
+            return redirect("symptoms:patient", patient_pk=alert.patient_id)
     return patient_chart(request, alert.patient_id, form=form, form_alert_id=alert.pk)
+
+
+def moved_permanently(request, rest: str = ""):
+    """The reviews lived under /screening/symptoms/ until they became an app of their own:
+    old links, bookmarks and emails land on the same page under /symptoms/, query string kept.
+    A form posted to an old address (a page opened before the move) keeps its method and
+    answers with 308; everything else gets a 301."""
+    location = reverse("symptoms:home") + escape_uri_path(rest)
+    if request.META.get("QUERY_STRING"):
+        location += f"?{request.META['QUERY_STRING']}"
+    return HttpResponsePermanentRedirect(location, preserve_request=request.method not in ("GET", "HEAD"))

@@ -1,0 +1,29 @@
+"""The symptom-review sections of /me/ and /staff/."""
+
+from django.template.loader import render_to_string
+
+from symptoms.models import SafetyAlert
+from symptoms.services import review_points, review_points_overdue
+
+OVERDUE_SHOWN = 50
+
+
+def staff_panels(request) -> list[str]:
+    panels = []
+    if request.user.is_clinician:
+        # Item-9 alerts come first on the dashboard and stay until a clinician reviews them.
+        alerts = list(SafetyAlert.objects.open().select_related("patient").order_by("created_at", "pk"))
+        if alerts:
+            panels.append(render_to_string("symptoms/panels/alerts.html", {"alerts": alerts}, request=request))
+    overdue = list(review_points_overdue()[:OVERDUE_SHOWN])
+    panels.append(render_to_string("symptoms/panels/overdue.html", {"overdue": overdue}, request=request))
+    return panels
+
+
+def me_panels(request, *, patient) -> list[str]:
+    points = review_points(patient=patient)
+    context = {
+        "next_due": next((p for p in points if p["state"] in ("due", "overdue")), None),
+        "reviews_done": sum(1 for p in points if p["state"] == "done"),
+    }
+    return [render_to_string("symptoms/panels/me.html", context, request=request)]

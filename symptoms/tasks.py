@@ -1,0 +1,12 @@
+"""Thin Celery tasks for symptom reviews (time limits: CELERY_TASK_* in settings)."""
+
+from celery import shared_task
+
+from symptoms.services import safety_alerts_notify_pending
+
+
+@shared_task(name="symptoms.tasks.notify_safety_alerts", acks_late=True)
+def notify_safety_alerts() -> int:
+    """Beat runs this every minute: it retries item-9 alert emails whose first,
+    after-commit try failed."""
+    return safety_alerts_notify_pending()
