@@ -33,7 +33,7 @@ def run(count: int = 10000) -> dict:
 
     from portal.models import Patient
     from scheduling.models import Chair, ClinicSettings, Course, Notification, Session
-    from scheduling.notifications import notifications_dispatch
+    from scheduling.notifications.dispatch import notifications_dispatch
 
     tag = uuid.uuid4().hex[:10]
     clinic = ClinicSettings.load()

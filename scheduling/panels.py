@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from scheduling.models import Chair, ClinicSettings, Course, Session
-from scheduling.notification_views import staff_panel as notification_staff_panel
+from scheduling.notifications.views import staff_panel as notification_staff_panel
 
 PAST_SHOWN = 20
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from scheduling.models import Notification
-from scheduling.notifications import notifications_dispatch
+from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.services import course_book, session_cancel, session_reschedule
 from tests.scheduling.conftest import MONDAY
 from tests.scheduling.test_notification_support import _quiet_dispatcher_wakeups  # noqa: F401

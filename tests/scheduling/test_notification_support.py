@@ -6,8 +6,8 @@ import zoneinfo
 
 import pytest
 
-from scheduling import sms
 from scheduling.models import Chair, ClinicSettings, Course, Session
+from scheduling.notifications import sms
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 
