@@ -15,7 +15,7 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/channel/", views.me_channel, name="me-channel"),
     path("staff/", views.staff, name="staff"),
-    path("staff/notifications/", include("scheduling.notification_urls")),
+    path("staff/notifications/", include("scheduling.notifications.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),

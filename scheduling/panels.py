@@ -8,7 +8,7 @@ from django.utils import timezone
 from portal.clock import clinic_today
 from portal.models import ClinicSettings
 from scheduling.models import Chair, Course, Session
-from scheduling.notification_views import staff_panel as notification_staff_panel
+from scheduling.notifications.views import staff_panel as notification_staff_panel
 
 PAST_SHOWN = 20
 

@@ -1,7 +1,7 @@
 """Scheduling services: booking, cancelling, rescheduling, marking (issue 5).
 
 Every write here is keyword-only, runs in one transaction, is audited, and keeps
-the notification outbox in step (scheduling.notifications) inside that same
+the notification outbox in step (scheduling.notifications.plan) inside that same
 transaction. Rule breaks raise ValidationError with a message the front desk can
 act on, and change nothing.
 
@@ -26,12 +26,10 @@ from portal.clock import local, local_date
 from portal.models import Patient, User
 from portal.services import audit_record, text_value
 from scheduling.models import Chair, Course, Session, SessionStatus
-from scheduling.notifications import (
-    notifications_cancel,
+from scheduling.notifications.dispatch import (
     notifications_dispatch,  # noqa: F401  (contract: scheduling.services.notifications_dispatch)
-    notifications_plan,
-    notifications_review_sync,
 )
+from scheduling.notifications.plan import notifications_cancel, notifications_plan, notifications_review_sync
 from scheduling.planning import (
     NON_FIELD,
     Plan,

@@ -38,7 +38,7 @@ from scheduling.forms import (
     slots_from_post,
 )
 from scheduling.models import Course, Session
-from scheduling.notifications import no_driving_context
+from scheduling.notifications.render import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
 

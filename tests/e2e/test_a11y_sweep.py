@@ -342,7 +342,7 @@ def world(patient, front_desk, clinician, settings):
     a failed and an undeliverable message; a patient invited to make an account."""
     from portal.models import Invitation, Patient
     from scheduling.models import Chair, Notification
-    from scheduling.notifications import notifications_plan
+    from scheduling.notifications.plan import notifications_plan
     from scheduling.services import course_book, session_cancel
     from screening.models import Clearance
     from screening.services import checklist_version_current, screening_submit

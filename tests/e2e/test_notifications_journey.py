@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from portal.models import Patient
 from scheduling.models import Notification
-from scheduling.notifications import notifications_plan
+from scheduling.notifications.plan import notifications_plan
 from tests.e2e.conftest import sign_in
 from tests.scheduling.test_notification_support import make_session
 

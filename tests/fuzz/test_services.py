@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.services import patient_register, staff_create
-from scheduling.notifications import notifications_dispatch
+from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.services import course_book, session_cancel
 from screening.services import checklist_evaluate, clearance_record
 from symptoms.services import phq9_record

@@ -27,13 +27,13 @@ def test_a_tampered_channel_value_gets_the_form_back(patient_client, patient):
 
 
 def test_the_choice_steers_the_notification_channel(patient):
-    from scheduling.notifications import _patient_channel
+    from scheduling.notifications.plan import patient_channel
 
-    assert _patient_channel(patient) == "email"
+    assert patient_channel(patient) == "email"
     patient.preferred_channel = "sms"
-    assert _patient_channel(patient) == "sms"
+    assert patient_channel(patient) == "sms"
     patient.phone = ""
-    assert _patient_channel(patient) == "email", "a choice without the contact detail falls back"
+    assert patient_channel(patient) == "email", "a choice without the contact detail falls back"
 
 
 def test_staff_cannot_set_a_patients_channel_through_me(front_desk_client):

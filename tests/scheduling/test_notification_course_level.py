@@ -12,12 +12,9 @@ from django.urls import reverse
 
 from portal.models import AuditEvent
 from scheduling.models import Notification, SessionStatus
-from scheduling.notifications import (
-    notifications_cancel,
-    notifications_dispatch,
-    notifications_for_patient,
-    notifications_plan,
-)
+from scheduling.notifications.dispatch import notifications_dispatch
+from scheduling.notifications.plan import notifications_cancel, notifications_plan
+from scheduling.notifications.services import notifications_for_patient
 from scheduling.services import course_book, course_cancel_rest, session_cancel
 from tests.scheduling.conftest import MONDAY, NOW
 from tests.scheduling.test_notification_support import (  # noqa: F401

@@ -15,9 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.models import Patient
-from scheduling import services, sms
+from scheduling import services
 from scheduling.models import Notification
-from scheduling.notifications import notification_resend, notifications_dispatch, notifications_plan
+from scheduling.notifications import sms
+from scheduling.notifications.dispatch import notifications_dispatch
+from scheduling.notifications.plan import notifications_plan
+from scheduling.notifications.services import notification_resend
 from tests.scheduling.test_notification_support import (  # noqa: F401
     _quiet_dispatcher_wakeups,
     clinic_time,
@@ -314,7 +317,7 @@ class CancellingBackend(LocmemBackend):
 
     def send_messages(self, messages):
         from scheduling.models import SessionStatus
-        from scheduling.notifications import notifications_cancel
+        from scheduling.notifications.plan import notifications_cancel
 
         victim = type(self).victim
         if victim is not None:

@@ -8,14 +8,9 @@ from django.core import mail
 
 from portal.models import ClinicSettings, Patient
 from scheduling.models import Notification, SessionStatus
-from scheduling.notifications import (
-    NO_CONTACT,
-    no_driving_context,
-    notifications_cancel,
-    notifications_dispatch,
-    notifications_plan,
-    notifications_session_cancelled,
-)
+from scheduling.notifications.dispatch import notifications_dispatch
+from scheduling.notifications.plan import NO_CONTACT, notifications_cancel, notifications_plan
+from scheduling.notifications.render import no_driving_context
 from tests.scheduling.test_notification_support import (  # noqa: F401
     _quiet_dispatcher_wakeups,
     clinic_time,
@@ -213,7 +208,7 @@ def test_cancelling_a_session_cancels_its_pending_messages_and_tells_the_patient
     notice = session.course.notifications.get(kind=Kind.CANCELLED)
     assert (notice.session, notice.status, notice.session_ids) == (None, Status.PENDING, [session.pk])
 
-    notifications_session_cancelled(sessions=[session])  # called again: still one notice
+    notifications_cancel(sessions=[session])  # called again: still one notice
     assert Notification.objects.filter(kind=Kind.CANCELLED).count() == 1
 
     sent = notifications_dispatch(now=session.start - dt.timedelta(hours=1))  # the reminder would be due

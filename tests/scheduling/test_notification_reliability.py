@@ -32,8 +32,10 @@ from django.db import connection
 from django.utils import timezone
 
 from scheduling.models import Notification
-from scheduling.notifications import notification_resend, notifications_dispatch, notifications_plan
-from scheduling.tasks import dispatch_notifications, resend_notification
+from scheduling.notifications.dispatch import notifications_dispatch
+from scheduling.notifications.plan import notifications_plan
+from scheduling.notifications.services import notification_resend
+from scheduling.tasks import dispatch_notifications
 from tests.scheduling.test_notification_support import (  # noqa: F401
     _quiet_dispatcher_wakeups,
     make_session,
@@ -284,10 +286,10 @@ def test_drill_4_a_refusing_smtp_server_means_retries_then_failed_and_nothing_tw
 
     sink.refuse_with = None
     assert notifications_dispatch(now=now + dt.timedelta(hours=1)) == 0  # failed stays failed until staff act
-    for row in rows[:2]:
+    for row in rows:
         notification_resend(notification=row)
-    # The staff task queues the third and dispatches: all three go out, once.
-    assert resend_notification.apply(args=[rows[2].pk]).get() == 3
+    # Staff queued all three again: they go out, once.
+    assert notifications_dispatch() == 3
     assert notifications_dispatch() == 0
     assert sorted(sink.ids()) == expected
     assert Notification.objects.filter(status=Status.SENT).count() == 3
@@ -306,9 +308,9 @@ def test_a_refusal_once_is_retried_and_sent_once(sink, patient):
 
 
 def test_the_dispatch_task_is_late_acknowledged_time_limited_and_json_only():
-    for task in (dispatch_notifications, resend_notification):
-        assert task.acks_late and task.reject_on_worker_lost
-        # Limits come from settings alone (CELERY_TASK_*_TIME_LIMIT), never a per-task literal.
-        assert task.soft_time_limit is None and task.time_limit is None
-        assert task.app.conf.task_soft_time_limit < task.app.conf.task_time_limit
-        assert task.serializer == "json"
+    task = dispatch_notifications
+    assert task.acks_late and task.reject_on_worker_lost
+    # Limits come from settings alone (CELERY_TASK_*_TIME_LIMIT), never a per-task literal.
+    assert task.soft_time_limit is None and task.time_limit is None
+    assert task.app.conf.task_soft_time_limit < task.app.conf.task_time_limit
+    assert task.serializer == "json"

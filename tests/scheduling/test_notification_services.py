@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from scheduling.models import Notification
-from scheduling.notifications import notifications_dispatch
+from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.services import course_book, session_cancel, session_reschedule
 from tests.scheduling.conftest import MONDAY
 from tests.scheduling.test_notification_support import _quiet_dispatcher_wakeups  # noqa: F401
@@ -75,3 +75,43 @@ def test_when_a_cancellation_moves_the_review_point_the_new_one_gets_its_notice(
         (sessions[5].pk, "patient"),
     ]
     assert {row.send_at for row in review} == {sessions[5].end}
+
+
+class _Broker:
+    """Stands in for the Celery app: records what it is asked to send."""
+
+    def __init__(self, fail=False):
+        self.sent, self.fail = [], fail
+
+    def send_task(self, name, **options):
+        if self.fail:
+            raise ConnectionError("broker unreachable")
+        self.sent.append((name, options))
+
+
+def test_a_booking_wakes_the_dispatcher_by_its_task_name_once_committed(
+    cleared_patient, chairs, frozen, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from portal.celery import app
+    from scheduling.notifications import plan
+    from scheduling.tasks import dispatch_notifications
+
+    settings.NOTIFICATION_DISPATCH_ON_COMMIT = True
+    broker = _Broker()
+    monkeypatch.setattr(plan, "current_app", broker)
+    with django_capture_on_commit_callbacks() as callbacks:
+        course_book(patient=cleared_patient, first_day=MONDAY, sessions_per_week=2, weeks=1, start_time=dt.time(10))
+        assert broker.sent == [], "nothing is woken before the booking commits"
+    for callback in callbacks:
+        callback()
+    assert {name for name, _ in broker.sent} == {dispatch_notifications.name}
+    assert dispatch_notifications.name in app.tasks
+
+
+def test_a_broker_outage_while_waking_the_dispatcher_is_only_logged(settings, monkeypatch, caplog):
+    from scheduling.notifications import plan
+
+    settings.NOTIFICATION_DISPATCH_ON_COMMIT = True
+    monkeypatch.setattr(plan, "current_app", _Broker(fail=True))
+    plan.wake_dispatcher()  # no exception: beat sends the messages a minute later
+    assert "Could not wake the notification dispatcher" in caplog.text

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from portal.models import AuditEvent, Patient
 from scheduling.models import Notification
-from scheduling.notifications import notifications_plan
+from scheduling.notifications.plan import notifications_plan
 from tests.scheduling.test_notification_support import (  # noqa: F401
     _quiet_dispatcher_wakeups,
     clinic_time,
@@ -116,7 +116,7 @@ def test_resend_only_accepts_a_post(front_desk_client, planned):
 
 
 def test_the_staff_panel_counts_the_messages_that_need_attention(rf, front_desk, planned):
-    from scheduling.notification_views import staff_panel
+    from scheduling.notifications.views import staff_panel
 
     planned.notifications.filter(kind=Kind.REMINDER).update(status=Status.FAILED)
     request = rf.get("/staff/")

@@ -7,8 +7,8 @@ import zoneinfo
 import pytest
 
 from portal.models import ClinicSettings
-from scheduling import sms
 from scheduling.models import Chair, Course, Session
+from scheduling.notifications import sms
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 

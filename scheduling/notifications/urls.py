@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from scheduling import notification_views as views
+from scheduling.notifications import views
 
 app_name = "notifications"
 

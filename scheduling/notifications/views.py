@@ -12,7 +12,7 @@ from portal.decorators import staff_required
 from portal.models import ClinicSettings, Patient
 from portal.services import audit_record
 from scheduling.models import Notification
-from scheduling.notifications import RESENDABLE, notification_resend, notifications_for_patient
+from scheduling.notifications.services import RESENDABLE, notification_resend, notifications_for_patient
 
 LOG_LIMIT = 300
 

@@ -1,10 +1,10 @@
 """Pluggable text-message (SMS) backends, chosen by settings, like Django's email backends.
 
-Settings (read with defaults, so none is required):
+Settings:
 
 - ``SMS_BACKEND``: a dotted path, or one of the short names ``"console"`` (default: prints
-  the message, for development), ``"locmem"`` (keeps messages in ``scheduling.sms.outbox``,
-  for tests) and ``"http"`` (the provider below).
+  the message, for development), ``"locmem"`` (keeps messages in ``outbox`` here, for
+  tests) and ``"http"`` (the provider below).
 - ``SMS_HTTP_URL`` and ``SMS_HTTP_TOKEN``: the HTTP provider's endpoint and bearer token.
   The provider receives ``POST {"to": "+15550100100", "body": "..."}`` as JSON.
 - ``SMS_HTTP_TIMEOUT``: seconds (default 10).
@@ -89,7 +89,7 @@ class ConsoleSmsBackend(BaseSmsBackend):
 
 
 class LocmemSmsBackend(BaseSmsBackend):
-    """Tests: keeps every message in ``scheduling.sms.outbox``."""
+    """Tests: keeps every message in ``outbox``, like Django's locmem email backend."""
 
     def send(self, message: TextMessage) -> None:
         outbox.append(message)
@@ -99,8 +99,8 @@ class HttpSmsBackend(BaseSmsBackend):
     """A provider reached by one authenticated JSON POST per message."""
 
     def __init__(self, url: str | None = None, token: str | None = None, timeout: float | None = None):
-        self.url = url or getattr(settings, "SMS_HTTP_URL", "")
-        self.token = token if token is not None else getattr(settings, "SMS_HTTP_TOKEN", "")
+        self.url = url or settings.SMS_HTTP_URL
+        self.token = token if token is not None else settings.SMS_HTTP_TOKEN
         self.timeout = timeout or getattr(settings, "SMS_HTTP_TIMEOUT", 10)
         if not self.url:
             raise ImproperlyConfigured("SMS_BACKEND is 'http' but SMS_HTTP_URL is not set.")
@@ -126,14 +126,14 @@ class HttpSmsBackend(BaseSmsBackend):
 
 
 BACKEND_ALIASES = {
-    "console": "scheduling.sms.ConsoleSmsBackend",
-    "locmem": "scheduling.sms.LocmemSmsBackend",
-    "http": "scheduling.sms.HttpSmsBackend",
+    "console": "scheduling.notifications.sms.ConsoleSmsBackend",
+    "locmem": "scheduling.notifications.sms.LocmemSmsBackend",
+    "http": "scheduling.notifications.sms.HttpSmsBackend",
 }
 
 
 def sms_backend() -> BaseSmsBackend:
-    path = getattr(settings, "SMS_BACKEND", "") or "console"
+    path = settings.SMS_BACKEND or "console"
     return import_string(BACKEND_ALIASES.get(path, path))()
 
 

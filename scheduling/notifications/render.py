@@ -1,0 +1,183 @@
+"""What a notification says: its subject, its words, the email and the text message.
+
+Every message goes through Django's template engine (``templates/scheduling/notifications/
+<kind>.txt``, ``.html`` and ``.sms.txt``) and Django's ``EmailMultiAlternatives``: a plain
+text part, an HTML alternative and, for messages about the course, the course's calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from portal.clock import clock_24h, clock_text
+from portal.models import ClinicSettings
+from scheduling.calendar import course_calendar
+from scheduling.models import Course, Notification, Session, SessionStatus
+
+logger = logging.getLogger(__name__)
+
+Kind, Audience = Notification.Kind, Notification.Audience
+TEMPLATE_DIR = "scheduling/notifications"
+# Messages that list the course's sessions; their email carries the course's calendar file.
+COURSE_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
+SUBJECTS = {
+    Kind.BOOKING_CONFIRMATION: gettext_noop("Your infusion sessions are booked"),
+    Kind.REMINDER: gettext_noop("Reminder: your infusion session at %(start)s"),
+    Kind.MORNING_REMINDER: gettext_noop("Today: your infusion session at %(start)s"),
+    Kind.NO_DRIVING: gettext_noop("Do not drive until %(until)s"),
+    Kind.REVIEW_DUE: gettext_noop("Your symptom review is due"),
+    Kind.RESCHEDULED: gettext_noop("Your infusion session has moved to %(start)s"),
+    Kind.CANCELLED: gettext_noop("Your infusion session at %(start)s is cancelled"),
+}
+
+
+def no_driving_until(*, session: Session, clinic: ClinicSettings | None = None) -> dt.datetime:
+    """The moment the no-driving (and no alcohol or drugs) window ends. In UTC: Python adds
+    a timedelta to the wall clock within a zone, which would make a 12-hour window 11 or 13
+    hours long across a daylight-saving change."""
+    clinic = clinic or ClinicSettings.load()
+    return session.end.astimezone(dt.UTC) + dt.timedelta(hours=clinic.no_driving_hours)
+
+
+def no_driving_context(*, session: Session, clinic: ClinicSettings | None = None) -> dict:
+    """Context for ``scheduling/notifications/no_driving_notice.html``, the printable notice a
+    session page includes: the same words as the message."""
+    clinic = clinic or ClinicSettings.load()
+    until = no_driving_until(session=session, clinic=clinic)
+    return {
+        "until": until,
+        "until_text": clock_text(until, clinic.tz),
+        "until_24h": clock_24h(until, clinic.tz),
+        "hours": clinic.no_driving_hours,
+    }
+
+
+def course_id_of(row: Notification) -> int:
+    return row.course_id if row.session_id is None else row.session.course_id
+
+
+class CourseSessions:
+    """The sessions of the courses that a batch's course messages list, read in one query,
+    and each course's calendar file, built once for the batch."""
+
+    def __init__(self, rows: list[Notification]):
+        self.by_course: dict[int, list[Session]] = defaultdict(list)
+        self.by_pk: dict[int, Session] = {}
+        self.calendars: dict[int, bytes | None] = {}
+        course_ids = {course_id_of(row) for row in rows if row.kind in COURSE_KINDS}
+        if course_ids:
+            sessions = Session.objects.filter(course_id__in=course_ids).select_related("chair")
+            for session in sessions.order_by("start", "pk"):
+                self.by_course[session.course_id].append(session)
+                self.by_pk[session.pk] = session
+
+    def live(self, course_id: int) -> list[Session]:
+        """The course's sessions that are not cancelled, in order."""
+        return [s for s in self.by_course.get(course_id, []) if s.status != SessionStatus.CANCELLED]
+
+    def named(self, row: Notification, now: dt.datetime) -> list[Session]:
+        """The sessions a cancellation notice names that are still ahead (all of them if none is)."""
+        if row.session_id is not None:
+            return [row.session]
+        named = sorted(
+            (self.by_pk[pk] for pk in row.session_ids or [] if pk in self.by_pk), key=lambda s: (s.start, s.pk)
+        )
+        return [s for s in named if s.start > now] or named
+
+    def calendar(self, course: Course) -> bytes | None:
+        if course.pk not in self.calendars:
+            try:
+                self.calendars[course.pk] = course_calendar(courses=[course])
+            except Exception:  # noqa: BLE001 - the message matters more than its attachment
+                logger.exception("Could not build the calendar of course %s; sending without it", course.pk)
+                self.calendars[course.pk] = None
+        return self.calendars[course.pk]
+
+
+def anchor(row: Notification, courses: CourseSessions, now: dt.datetime) -> Session | None:
+    """The session whose time the message names: its own session; for the booking
+    confirmation, the course's first session that is not cancelled; for a cancellation
+    notice, the first session it names. None when there is nothing left to tell."""
+    if row.session_id is not None:
+        return row.session
+    sessions = courses.named(row, now) if row.kind == Kind.CANCELLED else courses.live(row.course_id)
+    return sessions[0] if sessions else None
+
+
+def message_context(row: Notification, courses: CourseSessions, *, now: dt.datetime, clinic: ClinicSettings) -> dict:
+    """The templates' context (and the subject) of one message."""
+    session = anchor(row, courses, now)
+    tz = clinic.tz
+    site = settings.SITE_URL.rstrip("/")
+    context = {
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "me_url": site + reverse("me"),
+        "hours": clinic.no_driving_hours,
+        "patient": row.patient,
+        "session": session,
+        "start_text": clock_text(session.start, tz),
+    }
+    if row.kind == Kind.NO_DRIVING:
+        until = row.expires_at or no_driving_until(session=session, clinic=clinic)
+        context["end_text"] = clock_text(session.end, tz)
+        context["until_text"] = clock_text(until, tz)
+        # The 24-hour clock too: "11:00 PM (23:00)" leaves no doubt about morning or night.
+        context["until_24h"] = clock_24h(until, tz)
+    if row.audience == Audience.CLINICIANS:
+        context["staff_url"] = site + reverse("notifications:patient-log", args=[row.patient.pk])
+    if row.kind in COURSE_KINDS:
+        context["course_sessions"] = [
+            {"start_text": clock_text(s.start, tz), "chair": s.chair.name} for s in courses.live(course_id_of(row))
+        ]
+    if row.kind == Kind.CANCELLED:
+        context["cancelled_sessions"] = [clock_text(s.start, tz) for s in courses.named(row, now)]
+    context["subject"] = subject(row, context)
+    return context
+
+
+def subject(row: Notification, context: dict) -> str:
+    if row.audience == Audience.CLINICIANS:
+        return _("Symptom review due: %(patient)s") % {"patient": row.patient.full_name}
+    cancelled = len(context.get("cancelled_sessions", ()))
+    if row.kind == Kind.CANCELLED and cancelled > 1:
+        return _("%(count)s of your infusion sessions are cancelled") % {"count": cancelled}
+    return _(SUBJECTS[row.kind]) % {"start": context["start_text"], "until": context.get("until_text", "")}
+
+
+def _domain() -> str:
+    return urlparse(settings.SITE_URL).hostname or "clinic.example"
+
+
+def notification_email(
+    row: Notification, context: dict, *, to: list[str], calendar: bytes | None = None
+) -> EmailMultiAlternatives:
+    template = f"{TEMPLATE_DIR}/{row.kind}"
+    message = EmailMultiAlternatives(
+        subject=f"{settings.CLINIC_NAME}: {context['subject']}",
+        body=render_to_string(f"{template}.txt", context),
+        to=to,
+        headers={
+            "Message-ID": make_msgid(idstring=f"n{row.pk}", domain=_domain()),
+            "X-Notification-ID": str(row.pk),
+        },
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    if calendar:
+        message.attach("sessions.ics", calendar, "text/calendar")
+    return message
+
+
+def notification_text(row: Notification, context: dict) -> str:
+    return render_to_string(f"{TEMPLATE_DIR}/{row.kind}.sms.txt", context).strip()
