@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event
 
-from scheduling.models import ClinicSettings, Course, SessionStatus
+from scheduling.models import ClinicSettings, Course
 
 PRODID = "-//Ketamine clinic patient portal//Scheduling//EN"
 
@@ -69,7 +69,7 @@ def course_calendar(*, courses: Iterable[Course], now: dt.datetime | None = None
         event.add("location", settings.CLINIC_NAME)
         event.add("description", _description(session, clinic))
         event.add("transp", "OPAQUE")
-        if session.status == SessionStatus.CANCELLED:
+        if session.is_cancelled:
             event.add("status", "CANCELLED")
         else:
             event.add("status", "CONFIRMED")
