@@ -94,7 +94,7 @@ class GuideAdmin(DraftTouchMixin, admin.ModelAdmin):
         if not self.has_view_or_change_permission(request, guide):
             raise PermissionDenied
         context = {
-            "page": pages.preview_page(guide),
+            "page": pages.preview_page(services.guide_draft_snapshot(guide=guide)),
             "preview": True,
             "can_publish": self.has_change_permission(request, guide),
             "publish_url": reverse("admin:education_guide_publish", args=[guide.pk]),

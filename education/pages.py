@@ -220,12 +220,11 @@ def guide_page(slug: str) -> dict | None:
     return entry
 
 
-def preview_page(guide) -> dict:
-    """The staff's draft rendered as patients would see it once published (never cached)."""
-    from education.services import guide_draft_snapshot
-
+def preview_page(draft: dict) -> dict:
+    """A draft snapshot (`services.guide_draft_snapshot`) rendered as patients would see it
+    once published (never cached)."""
     hours, conditions = _clinic_inputs()
-    page = render_guide(guide_draft_snapshot(guide=guide), no_driving_hours=hours, conditions=conditions, preview=True)
+    page = render_guide(draft, no_driving_hours=hours, conditions=conditions, preview=True)
     page["body"] = mark_safe(page["body"])
     return page
 

@@ -114,6 +114,20 @@ class PatientQuerySet(models.QuerySet):
     def with_email(self, email: str):
         return self.filter(email__iexact=email.strip())
 
+    def cleared(self):
+        """Patients whose newest clinician decision is "cleared": the only ones a course can be booked for.
+
+        The decisions are screening's Clearance rows, reached through their reverse relation
+        (`clearances`) so that portal never imports screening. A later "not suitable" or "needs
+        more information" takes a clearance back; the newest decision wins, ties by id."""
+        clearance = self.model.clearances.rel.related_model
+        latest = (
+            clearance.objects.filter(patient=models.OuterRef("pk")).order_by("-decided_at", "-pk").values("decision")
+        )
+        return self.alias(latest_decision=models.Subquery(latest[:1])).filter(
+            latest_decision=clearance.Decision.CLEARED
+        )
+
 
 class Patient(models.Model):
     """A person the clinic treats. May exist before (or without) an account."""

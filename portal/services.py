@@ -75,20 +75,8 @@ def audit_record(
     )
 
 
-def patient_register(
-    *,
-    first_name: str,
-    last_name: str,
-    email: str,
-    phone: str = "",
-    date_of_birth: dt.date | None = None,
-    registered_by: User | None = None,
-) -> Patient:
-    """Create the patient record, or return the existing one with this email.
-
-    An existing record is never overwritten from here: someone typing another
-    person's email must not be able to change that person's details.
-    """
+def _patient_details_clean(*, first_name, last_name, email, phone, date_of_birth) -> dict:
+    """The patient's details trimmed and checked, or a ValidationError naming every field to fix."""
     errors: dict[str, str] = {}
     texts = {}
     for field, value in (("first_name", first_name), ("last_name", last_name), ("email", email), ("phone", phone)):
@@ -127,20 +115,36 @@ def patient_register(
             errors["date_of_birth"] = "Enter a date of birth in the past."
     if errors:
         raise ValidationError(errors)
+    return {
+        "first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "date_of_birth": date_of_birth
+    }
 
+
+def patient_register(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str = "",
+    date_of_birth: dt.date | None = None,
+    registered_by: User | None = None,
+) -> Patient:
+    """Create the patient record, or return the existing one with this email.
+
+    An existing record is never overwritten from here: someone typing another
+    person's email must not be able to change that person's details.
+    """
+    details = _patient_details_clean(
+        first_name=first_name, last_name=last_name, email=email, phone=phone, date_of_birth=date_of_birth
+    )
+    email = details["email"]
     if email:
         existing = Patient.objects.with_email(email).first()
         if existing:
             return existing
     try:
         with transaction.atomic():
-            patient = Patient.objects.create(
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-                phone=phone,
-                date_of_birth=date_of_birth,
-            )
+            patient = Patient.objects.create(**details)
             audit_record(actor=registered_by, action="patient.register", patient=patient, obj=patient)
     except IntegrityError:
         # Two registrations with one email raced: the other one won; use it.

@@ -21,7 +21,7 @@ from django.utils import timezone
 from icalendar import Alarm, Calendar, Event
 
 from portal.models import ClinicSettings
-from scheduling.models import Course, SessionStatus
+from scheduling.models import Course
 
 PRODID = "-//Ketamine clinic patient portal//Scheduling//EN"
 
@@ -70,7 +70,7 @@ def course_calendar(*, courses: Iterable[Course], now: dt.datetime | None = None
         event.add("location", settings.CLINIC_NAME)
         event.add("description", _description(session, clinic))
         event.add("transp", "OPAQUE")
-        if session.status == SessionStatus.CANCELLED:
+        if session.is_cancelled:
             event.add("status", "CANCELLED")
         else:
             event.add("status", "CONFIRMED")

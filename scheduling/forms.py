@@ -6,7 +6,6 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Patient
@@ -14,16 +13,6 @@ from scheduling.models import Chair, OpeningHours, SessionStatus
 
 WEEKDAY_CHOICES = [(str(value), label) for value, label in OpeningHours.Weekday.choices]
 MAX_SLOTS = 18
-
-
-def cleared_patients():
-    """Patients whose newest clinician decision is "cleared": the only ones the front desk can book."""
-    from screening.models import Clearance
-
-    latest = Clearance.objects.filter(patient=OuterRef("pk")).order_by("-decided_at", "-pk").values("decision")[:1]
-    return Patient.objects.annotate(latest_decision=Subquery(latest)).filter(
-        latest_decision=Clearance.Decision.CLEARED
-    )
 
 
 class DateInput(forms.DateInput):
@@ -72,7 +61,7 @@ class BookingForm(forms.Form):
         choices=WEEKDAY_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Leave empty for Mon/Wed/Fri (3 a week) or Mon/Thu (2 a week), shifted to start on the first day."),
+        help_text=_("Leave empty for the earliest opening days of each week that keep the clear days between sessions."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -80,21 +69,10 @@ class BookingForm(forms.Form):
         listed = [("", _("Choose a cleared patient"))]
         listed += [
             (p.pk, f"{p.full_name}" + (f" ({p.date_of_birth:%Y-%m-%d})" if p.date_of_birth else ""))
-            for p in cleared_patients()
+            for p in Patient.objects.cleared()
         ]
         # Any patient id is accepted, so an uncleared one gets the rules' explanation, not "invalid choice".
         self.fields["patient"].choices = listed
-
-    def weekdays_or_default(self) -> list[int] | None:
-        from scheduling.planning import default_weekdays
-
-        chosen = [int(day) for day in self.cleaned_data.get("weekdays") or []]
-        if chosen:
-            return chosen
-        first_day, per_week = self.cleaned_data.get("first_day"), self.cleaned_data.get("sessions_per_week")
-        if first_day and per_week in (2, 3):
-            return default_weekdays(first_day, per_week)
-        return None
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -104,7 +82,8 @@ class BookingForm(forms.Form):
             "sessions_per_week": data["sessions_per_week"],
             "weeks": data["weeks"],
             "start_time": data["start_time"],
-            "weekdays": self.weekdays_or_default(),
+            # None: the planner's own rule, the earliest days of each week that keep the rules.
+            "weekdays": [int(day) for day in data.get("weekdays") or []] or None,
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import time
 
@@ -91,9 +92,7 @@ class CourseQuerySet(OwnedByPatientQuerySet):
         """The course whose private subscription address carries `token` (only its hash is stored)."""
         if not token or len(token) > 100:
             return self.none()
-        import hashlib
-
-        return self.filter(calendar_token=hashlib.sha256(token.encode()).hexdigest())
+        return self.filter(calendar_token=Course.calendar_token_hash(token))
 
 
 class Course(models.Model):
@@ -122,6 +121,11 @@ class Course(models.Model):
     def __str__(self):
         return f"{self.patient}: {self.sessions_per_week}/week x {self.weeks} from {self.first_day}"
 
+    @staticmethod
+    def calendar_token_hash(token: str) -> str:
+        """What is stored of a private calendar address: a database leak does not leak live addresses."""
+        return hashlib.sha256(token.encode()).hexdigest()
+
 
 class SessionStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
@@ -133,6 +137,10 @@ class SessionStatus(models.TextChoices):
 class SessionQuerySet(OwnedByPatientQuerySet):
     def not_cancelled(self):
         return self.exclude(status=SessionStatus.CANCELLED)
+
+    def changeable(self):
+        """Sessions the front desk can still move or cancel (see Session.is_changeable)."""
+        return self.filter(status=SessionStatus.BOOKED)
 
     def upcoming(self, now=None):
         return self.not_cancelled().filter(start__gte=now or timezone.now())
@@ -192,6 +200,13 @@ class Session(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == SessionStatus.CANCELLED
+
+    @property
+    def is_changeable(self) -> bool:
+        """Whether the session can still be moved or cancelled: only while it is booked. Once it
+        is marked completed or no-show, or cancelled, it stays as it is (a wrong mark is changed
+        by marking it again)."""
+        return self.status == SessionStatus.BOOKED
 
 
 class NotificationQuerySet(models.QuerySet):

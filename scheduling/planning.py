@@ -1,14 +1,11 @@
-"""The clinic's calendar arithmetic: which days, times and chairs a course can use,
+"""The planner: where every session of a course (or one moved session) can go,
 and what stands in the way. Reads only; `scheduling.services` writes.
 
-Every wall-clock rule is computed in the clinic's time zone (ClinicSettings.tz):
-a session is a date plus a clinic wall-clock time, turned into an aware datetime
-with zoneinfo, so 10:00 stays 10:00 across a daylight-saving change.
-
-The query count here never depends on the course length or on how many sessions
-are already booked: the clinic (settings, opening hours, closed days, chairs) is
-four queries, the patient's own sessions one, and every chair booking that could
-collide with the course one more (an OR of the course's time windows).
+The facts it reads come from `scheduling.availability`: the clinic (settings,
+opening hours, closed days, chairs) is four queries, the patient's own sessions
+one, and every chair booking that could collide with the course one more (an OR
+of the course's time windows). So the query count never depends on the course
+length or on how many sessions are already booked.
 """
 
 from __future__ import annotations
@@ -16,181 +13,25 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import or_
 
-from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from portal.clock import local_date
-from portal.models import ClinicSettings, Patient
-from scheduling.models import Chair, ClosedDay, OpeningHours, Session, TsTzRange
+from portal.models import Patient
+from scheduling.availability import (
+    Busy,
+    Clinic,
+    Occupancy,
+    clinic_load,
+    day_label,
+    occupancy_fetch,
+    patient_sessions_fetch,
+    time_label,
+)
+from scheduling.models import Chair, Session
 
 NON_FIELD = "__all__"
-# How far apart alternative start times are offered on the booking page.
-ALTERNATIVE_STEP_MINUTES = 30
-
-
-def day_label(day: dt.date) -> str:
-    """'Wednesday, December 9, 2026 (2026-12-09)': the date as the front desk says it, and
-    the ISO date for certainty (it is what they type in the date fields)."""
-    return f"{date_format(day, 'l, F j, Y')} ({day.isoformat()})"
-
-
-def time_label(value: dt.time) -> str:
-    return value.strftime("%H:%M")
-
-
-@dataclass
-class Clinic:
-    """The clinic's settings, opening hours, closed days and chairs for one date range."""
-
-    settings: ClinicSettings
-    hours: dict[int, tuple[dt.time, dt.time]]
-    closed: dict[dt.date, str]
-    chairs: list[Chair]
-
-    @property
-    def tz(self):
-        return self.settings.tz
-
-    @property
-    def gap_days(self) -> int:
-        """Two sessions of one patient must be at least this many days apart (1 + clear days)."""
-        return self.settings.min_clear_days + 1
-
-    @property
-    def active_chairs(self) -> list[Chair]:
-        return [chair for chair in self.chairs if chair.active]
-
-    def chair(self, pk) -> Chair | None:
-        for chair in self.chairs:
-            if str(chair.pk) == str(pk):
-                return chair
-        return None
-
-    def window(self, day: dt.date, start_time: dt.time) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
-        """(infusion start, infusion end, end of recovery) as aware datetimes."""
-        start = dt.datetime.combine(day, start_time, tzinfo=self.tz)
-        # Arithmetic on the absolute instant: a session is 180 real minutes even on a DST night.
-        start_utc = start.astimezone(dt.UTC)
-        end = (start_utc + dt.timedelta(minutes=self.settings.infusion_minutes)).astimezone(self.tz)
-        until = (start_utc + dt.timedelta(minutes=self.settings.chair_minutes)).astimezone(self.tz)
-        return start, end, until
-
-    def day_problem(self, day: dt.date) -> str | None:
-        if day in self.closed:
-            reason = self.closed[day]
-            return (
-                f"the clinic is closed on {day_label(day)}" + (f" ({reason})" if reason else "")
-            )
-        if day.weekday() not in self.hours:
-            return f"the clinic does not open on {date_format(day, 'l')}s"
-        return None
-
-    def hours_problem(self, day: dt.date, start_time: dt.time) -> str | None:
-        opens, closes = self.hours[day.weekday()]
-        start, _end, until = self.window(day, start_time)
-        if start_time < opens:
-            return f"a {time_label(start_time)} start is before the clinic opens ({time_label(opens)})"
-        closing = dt.datetime.combine(day, closes, tzinfo=self.tz)
-        if until > closing:
-            return (
-                f"a {time_label(start_time)} start ends recovery at {time_label(until.astimezone(self.tz).time())}, "
-                f"after the clinic closes ({time_label(closes)})"
-            )
-        return None
-
-    def start_times(self, day: dt.date) -> list[dt.time]:
-        """Every start time on `day` (on the alternative grid) whose recovery ends by closing."""
-        if day.weekday() not in self.hours:
-            return []
-        opens, closes = self.hours[day.weekday()]
-        moment = dt.datetime.combine(day, opens)
-        last = dt.datetime.combine(day, closes) - dt.timedelta(minutes=self.settings.chair_minutes)
-        found = []
-        while moment <= last:
-            found.append(moment.time())
-            moment += dt.timedelta(minutes=ALTERNATIVE_STEP_MINUTES)
-        return found
-
-
-def clinic_load(*, first_day: dt.date, last_day: dt.date) -> Clinic:
-    settings = ClinicSettings.load()
-    hours = {
-        row.weekday: (row.opens, row.closes) for row in OpeningHours.objects.filter(clinic=settings)
-    }
-    closed = {
-        row.date: row.reason
-        for row in ClosedDay.objects.filter(clinic=settings, date__gte=first_day, date__lte=last_day)
-    }
-    return Clinic(settings=settings, hours=hours, closed=closed, chairs=list(Chair.objects.all()))
-
-
-@dataclass
-class Busy:
-    pk: int
-    course_id: int
-    chair_id: int
-    patient_id: int
-    start: dt.datetime
-    until: dt.datetime
-
-
-BUSY_FIELDS = ("pk", "course_id", "chair_id", "patient_id", "start", "occupied_until")
-
-
-class Occupancy:
-    """Chair bookings (not cancelled) that may collide with a course, plus the
-    sessions this plan has already placed."""
-
-    def __init__(self, rows: list[Busy] | None = None):
-        self.by_chair: dict[int, list[Busy]] = defaultdict(list)
-        for row in rows or []:
-            self.add(row)
-
-    def add(self, row: Busy) -> None:
-        self.by_chair[row.chair_id].append(row)
-
-    def chair_free(self, chair_id: int, start: dt.datetime, until: dt.datetime, *, ignore_pk=None) -> bool:
-        return not any(
-            row.start < until and row.until > start and row.pk != ignore_pk for row in self.by_chair.get(chair_id, [])
-        )
-
-    def free_chair(self, chairs: list[Chair], start, until, *, ignore_pk=None) -> Chair | None:
-        """The first free active chair in the clinic's order: deterministic, lowest `order` first."""
-        for chair in chairs:
-            if chair.active and self.chair_free(chair.pk, start, until, ignore_pk=ignore_pk):
-                return chair
-        return None
-
-
-def occupancy_fetch(*, windows: list[tuple[dt.datetime, dt.datetime]]) -> Occupancy:
-    """Every live chair booking overlapping any of `windows`, in one query."""
-    if not windows:
-        return Occupancy()
-    query = Session.objects.not_cancelled()
-    if connection.vendor == "postgresql":
-        # Range overlaps (&&) on tstzrange(start, occupied_until), the very expression of the exclusion
-        # constraints, so PostgreSQL answers from their GiST index instead of scanning the whole book.
-        from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-
-        condition = reduce(or_, (Q(held__overlap=DateTimeTZRange(start, until, "[)")) for start, until in windows))
-        query = query.annotate(held=TsTzRange("start", "occupied_until")).filter(condition)
-    else:  # the embedded SQLite default: same rule, plain comparisons
-        query = query.filter(reduce(or_, (Q(start__lt=until, occupied_until__gt=start) for start, until in windows)))
-    rows = query.order_by().values_list(*BUSY_FIELDS)
-    return Occupancy([Busy(*row) for row in rows])
-
-
-def patient_sessions_fetch(*, patient: Patient, exclude_pk=None) -> list[Busy]:
-    """All of the patient's live sessions: a patient has tens, never thousands."""
-    query = Session.objects.not_cancelled().filter(patient=patient)
-    if exclude_pk is not None:
-        query = query.exclude(pk=exclude_pk)
-    return [Busy(*row) for row in query.values_list(*BUSY_FIELDS)]
 
 
 @dataclass(frozen=True)
@@ -250,14 +91,21 @@ class Plan:
         return [f"{day_label(s.day)}: {'; '.join(s.problems)}" for s in self.sessions if s.problems]
 
 
-def default_weekdays(first_day: dt.date, sessions_per_week: int) -> list[int]:
-    """Mon/Wed/Fri for 3 a week, Mon/Thu for 2, shifted so the pattern starts on the first day."""
-    base = [0, 2, 4] if sessions_per_week == 3 else [0, 3]
-    shift = first_day.weekday()
-    return sorted((day + shift) % 7 for day in base)
-
-
 def _check_inputs(plan: Plan, *, now: dt.datetime, clinic: Clinic, weekdays, slots, cleared: bool) -> None:
+    _check_course_shape(plan, clinic=clinic, cleared=cleared)
+    if plan.first_day is None:
+        plan.error("first_day", "Enter the date of the first session.")
+    if plan.start_time is None:
+        plan.error("start_time", "Enter the start time of the infusions.")
+    if plan.first_day is None or plan.start_time is None:
+        return
+    _check_first_day(plan, now=now, clinic=clinic)
+    if weekdays is not None and plan.sessions_per_week in (2, 3) and slots is None:
+        _check_weekdays(plan, weekdays=weekdays)
+
+
+def _check_course_shape(plan: Plan, *, clinic: Clinic, cleared: bool) -> None:
+    """Who, how many a week, how many weeks, and a chair to book on at all."""
     if plan.patient is None:
         plan.error("patient", "Choose the patient to book.")
     elif not cleared:
@@ -283,12 +131,10 @@ def _check_inputs(plan: Plan, *, now: dt.datetime, clinic: Clinic, weekdays, slo
             "No chair is in use: every chair is switched off. Switch a chair on in the clinic settings "
             "(admin, Chairs) before booking.",
         )
-    if plan.first_day is None:
-        plan.error("first_day", "Enter the date of the first session.")
-    if plan.start_time is None:
-        plan.error("start_time", "Enter the start time of the infusions.")
-    if plan.first_day is None or plan.start_time is None:
-        return
+
+
+def _check_first_day(plan: Plan, *, now: dt.datetime, clinic: Clinic) -> None:
+    """The first day is an opening day in the future, and the start time fits its hours."""
     today = local_date(now, clinic.tz)
     first_start = clinic.window(plan.first_day, plan.start_time)[0]
     if plan.first_day < today or first_start <= now:
@@ -316,17 +162,19 @@ def _check_inputs(plan: Plan, *, now: dt.datetime, clinic: Clinic, weekdays, slo
             f"Sessions must fit inside opening hours, recovery included: on {day_label(plan.first_day)} {problem}. "
             "Choose an earlier start time.",
         )
-    if weekdays is not None and plan.sessions_per_week in (2, 3) and slots is None:
-        if len(set(weekdays)) != plan.sessions_per_week:
-            plan.error(
-                "weekdays",
-                f"Pick exactly {plan.sessions_per_week} weekdays, or none to use the earliest days that fit.",
-            )
-        elif plan.first_day.weekday() not in weekdays:
-            plan.error(
-                "weekdays",
-                f"The first day is a {date_format(plan.first_day, 'l')}: include it in the preferred weekdays.",
-            )
+
+
+def _check_weekdays(plan: Plan, *, weekdays: list[int]) -> None:
+    if len(set(weekdays)) != plan.sessions_per_week:
+        plan.error(
+            "weekdays",
+            f"Pick exactly {plan.sessions_per_week} weekdays, or none to use the earliest days that fit.",
+        )
+    elif plan.first_day.weekday() not in weekdays:
+        plan.error(
+            "weekdays",
+            f"The first day is a {date_format(plan.first_day, 'l')}: include it in the preferred weekdays.",
+        )
 
 
 def _pick_days(plan: Plan, *, clinic: Clinic, weekdays, taken: list[dt.date]) -> list[tuple[int, dt.date]]:
@@ -509,29 +357,21 @@ def course_plan(
 
     `slots` (date, time, chair or None) are sessions chosen one by one on the
     booking page; without them the course runs at `start_time` on `weekdays`
-    (or the earliest days that keep the rules). The returned Plan names every
-    problem; `plan.ok` is True only when the whole course can be booked.
+    (or, without weekdays, on the earliest days of each week that keep the
+    rules). The returned Plan names every problem; `plan.ok` is True only when
+    the whole course can be booked.
     """
-    from screening.services import patient_is_cleared
-
     now = now or timezone.now()
     first_day, sessions_per_week, weeks, start_time = _coerce(first_day, sessions_per_week, weeks, start_time)
     plan = Plan(patient, first_day, sessions_per_week, weeks, start_time)
-    if first_day is None:
-        plan.error("first_day", "Enter the date of the first session.")
-        return plan
-    today = now.date()
-    if not today - dt.timedelta(days=366) <= first_day <= today + dt.timedelta(days=731):
-        # Far outside any bookable range (and near date.min/max the date arithmetic overflows).
-        plan.error("first_day", f"{first_day.isoformat()} is not a day we can book: choose a first day from tomorrow "
-                                "up to two years ahead.")
+    if problem := _first_day_out_of_range(first_day, now=now):
+        plan.error("first_day", problem)
         return plan
     weeks_for_range = weeks if weeks and 1 <= weeks <= 6 else 6
     last_day = first_day + dt.timedelta(days=7 * weeks_for_range + 7)
-    clinic = clinic_load(first_day=first_day - dt.timedelta(days=7), last_day=last_day)
-    plan.clinic = clinic
+    clinic = plan.clinic = clinic_load(first_day=first_day - dt.timedelta(days=7), last_day=last_day)
     if cleared is None:
-        cleared = patient is not None and patient_is_cleared(patient=patient)
+        cleared = patient is not None and Patient.objects.cleared().filter(pk=patient.pk).exists()
     if weekdays is not None:
         weekdays = sorted({int(day) for day in weekdays}) or None
     _check_inputs(plan, now=now, clinic=clinic, weekdays=weekdays, slots=slots, cleared=cleared)
@@ -539,10 +379,7 @@ def course_plan(
         return plan
 
     theirs = patient_sessions_fetch(patient=patient) if patient is not None else []
-    patient_days: dict[dt.date, list[Busy]] = defaultdict(list)
-    for busy in theirs:
-        patient_days[local_date(busy.start, clinic.tz)].append(busy)
-
+    patient_days = _days_of(theirs, clinic=clinic)
     nominal_last = first_day + dt.timedelta(days=7 * weeks - 1)
     _check_other_courses(plan, clinic=clinic, theirs=theirs, first=first_day, last=nominal_last)
     if plan.errors:
@@ -556,7 +393,42 @@ def course_plan(
         ]
     else:
         plan.sessions = _sessions_from_slots(plan, clinic=clinic, slots=slots)
+    _check_sessions(plan, clinic=clinic, now=now, patient_days=patient_days, with_alternatives=with_alternatives)
+    return plan
 
+
+def _first_day_out_of_range(first_day: dt.date | None, *, now: dt.datetime) -> str | None:
+    if first_day is None:
+        return "Enter the date of the first session."
+    today = now.date()
+    if not today - dt.timedelta(days=366) <= first_day <= today + dt.timedelta(days=731):
+        # Far outside any bookable range (and near date.min/max the date arithmetic overflows).
+        return (
+            f"{first_day.isoformat()} is not a day we can book: choose a first day from tomorrow "
+            "up to two years ahead."
+        )
+    return None
+
+
+def _days_of(theirs: list[Busy], *, clinic: Clinic) -> dict[dt.date, list[Busy]]:
+    """The patient's sessions by clinic day."""
+    days: dict[dt.date, list[Busy]] = defaultdict(list)
+    for busy in theirs:
+        days[clinic.local_date(busy.start)].append(busy)
+    return days
+
+
+def _windows(clinic: Clinic, sessions: list[PlannedSession]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The chair time of every session that falls inside opening hours."""
+    windows = []
+    for session in sessions:
+        if not clinic.day_problem(session.day) and not clinic.hours_problem(session.day, session.start_time):
+            start, _end, until = clinic.window(session.day, session.start_time)
+            windows.append((start, until))
+    return windows
+
+
+def _check_sessions(plan: Plan, *, clinic: Clinic, now, patient_days, with_alternatives: bool) -> None:
     if with_alternatives:
         # The booking page needs every booking in the course's weeks to suggest alternatives.
         span_end = plan.first_day + dt.timedelta(days=7 * plan.weeks)
@@ -567,13 +439,8 @@ def course_plan(
             )
         ]
     else:
-        windows = []
-        for session in plan.sessions:
-            if not clinic.day_problem(session.day) and not clinic.hours_problem(session.day, session.start_time):
-                start, _end, until = clinic.window(session.day, session.start_time)
-                windows.append((start, until))
+        windows = _windows(clinic, plan.sessions)
     occupancy = occupancy_fetch(windows=windows)
-
     for session in plan.sessions:
         _check_session(
             session, clinic=clinic, now=now, others=plan.sessions, patient_days=patient_days, occupancy=occupancy
@@ -584,7 +451,6 @@ def course_plan(
                 session.alternatives = _alternatives(
                     session, plan=plan, clinic=clinic, now=now, patient_days=patient_days, occupancy=occupancy
                 )
-    return plan
 
 
 def _coerce(first_day, sessions_per_week, weeks, start_time):
@@ -679,3 +545,44 @@ def _check_other_courses(plan: Plan, *, clinic: Clinic, theirs: list[Busy], firs
                 "the other course first.",
             )
 
+
+@dataclass
+class Move:
+    """One booked session placed at another day, time or chair (`session_move_plan`)."""
+
+    session: PlannedSession
+    week: int
+    week_first: dt.date
+    week_last: dt.date
+
+    @property
+    def in_week(self) -> bool:
+        return self.week_first <= self.session.day <= self.week_last
+
+
+def session_move_plan(
+    *, session: Session, day: dt.date, start_time: dt.time, chair: Chair | None = None, now: dt.datetime
+) -> Move:
+    """Place a booked session at `day` and `start_time` (on `chair`, or the lowest free one) by the
+    booking rules, without writing anything. A session stays in its week of the course, so every
+    week keeps its number of sessions; a day outside that week is not checked further.
+    Problems are in `move.session.problems`."""
+    clinic = clinic_load(first_day=day, last_day=day)
+    course = session.course
+    week = (clinic.local_date(session.start) - course.first_day).days // 7
+    week_first = course.first_day + dt.timedelta(days=7 * week)
+    planned = PlannedSession(number=0, week=week + 1, day=day, start_time=start_time, requested_chair=chair)
+    move = Move(planned, week + 1, week_first, week_first + dt.timedelta(days=6))
+    if not move.in_week:
+        return move
+    theirs = patient_sessions_fetch(patient=session.patient, exclude_pk=session.pk)
+    _check_session(
+        planned,
+        clinic=clinic,
+        now=now,
+        others=[],
+        patient_days=_days_of(theirs, clinic=clinic),
+        occupancy=occupancy_fetch(windows=_windows(clinic, [planned])),
+        ignore_pk=session.pk,
+    )
+    return move

@@ -13,7 +13,6 @@ surfaces as an IntegrityError, turned here into a ValidationError.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 
@@ -25,23 +24,13 @@ from django.utils import timezone
 from portal.clock import local, local_date
 from portal.models import Patient, User
 from portal.services import audit_record, text_value
+from scheduling.availability import day_label, time_label
 from scheduling.models import Chair, Course, Session, SessionStatus
 from scheduling.notifications.dispatch import (
     notifications_dispatch,  # noqa: F401  (contract: scheduling.services.notifications_dispatch)
 )
 from scheduling.notifications.plan import notifications_cancel, notifications_plan, notifications_review_sync
-from scheduling.planning import (
-    NON_FIELD,
-    Plan,
-    PlannedSession,
-    _check_session,
-    clinic_load,
-    course_plan,
-    day_label,
-    occupancy_fetch,
-    patient_sessions_fetch,
-    time_label,
-)
+from scheduling.planning import NON_FIELD, Move, Plan, course_plan, session_move_plan
 
 # A symptom review is due on every 5th session of a course that is not cancelled (5th, 10th, 15th).
 REVIEW_EVERY = 5
@@ -226,19 +215,7 @@ def _course_book_once(
             start_time=plan.start_time,
             booked_by=booked_by if getattr(booked_by, "is_authenticated", False) else None,
         )
-        sessions = [
-            Session(
-                course=course,
-                patient=patient,
-                chair=planned.chair,
-                start=planned.start,
-                end=planned.end,
-                occupied_until=planned.until,
-                review_due=number % REVIEW_EVERY == 0,
-            )
-            for number, planned in enumerate(plan.sessions, start=1)
-        ]
-        Session.objects.bulk_create(sessions)
+        sessions = _sessions_create(course=course, plan=plan)
         notifications_plan(sessions=sessions, reason="booked")
         audit_record(
             actor=booked_by,
@@ -255,6 +232,23 @@ def _course_book_once(
     return course
 
 
+def _sessions_create(*, course: Course, plan: Plan) -> list[Session]:
+    sessions = [
+        Session(
+            course=course,
+            patient=course.patient,
+            chair=planned.chair,
+            start=planned.start,
+            end=planned.end,
+            occupied_until=planned.until,
+            review_due=number % REVIEW_EVERY == 0,
+        )
+        for number, planned in enumerate(plan.sessions, start=1)
+    ]
+    Session.objects.bulk_create(sessions)
+    return sessions
+
+
 def session_cancel(
     *, session: Session, by: User | None = None, reason: str = "", request=None
 ) -> None:
@@ -263,10 +257,10 @@ def session_cancel(
     Cancelling a cancelled session does nothing."""
     with transaction.atomic():
         locked = Session.objects.select_for_update().get(pk=session.pk)
-        if locked.status == SessionStatus.CANCELLED:
+        if locked.is_cancelled:
             _refresh(session, locked)
             return
-        if locked.status != SessionStatus.BOOKED:
+        if not locked.is_changeable:
             raise ValidationError(
                 f"This session is already marked {locked.get_status_display().lower()}, so it cannot be "
                 "cancelled. Change the mark instead if it was wrong."
@@ -303,7 +297,8 @@ def course_cancel_rest(
     with transaction.atomic():
         pending = list(
             Session.objects.select_for_update()
-            .filter(course=course, status=SessionStatus.BOOKED, start__gt=now)
+            .filter(course=course, start__gt=now)
+            .changeable()
             .order_by("start")
         )
         if not pending:
@@ -351,88 +346,73 @@ def session_reschedule(
         with transaction.atomic():
             _lock_patient(session.patient)
             locked = Session.objects.select_for_update().select_related("course", "chair").get(pk=session.pk)
-            if locked.status != SessionStatus.BOOKED:
+            if not locked.is_changeable:
                 raise ValidationError(
                     f"Only a booked session can be moved; this one is {locked.get_status_display().lower()}."
                 )
-            course = locked.course
-            clinic = clinic_load(first_day=day, last_day=day)
-            old_day = local_date(locked.start, clinic.tz)
-            week = (old_day - course.first_day).days // 7
-            block_start = course.first_day + dt.timedelta(days=7 * week)
-            block_end = block_start + dt.timedelta(days=6)
-            if not block_start <= day <= block_end:
-                raise ValidationError(
-                    {
-                        "day": [
-                            f"Keep the session in week {week + 1} of the course ({day_label(block_start)} to "
-                            f"{day_label(block_end)}), so every week still has {course.sessions_per_week} "
-                            "sessions. To change the course itself, cancel the rest and book a new one."
-                        ]
-                    }
-                )
-            planned = PlannedSession(number=0, week=week + 1, day=day, start_time=start_time, requested_chair=chair)
-            theirs = patient_sessions_fetch(patient=locked.patient, exclude_pk=locked.pk)
-            patient_days: dict[dt.date, list] = {}
-            for busy in theirs:
-                patient_days.setdefault(local_date(busy.start, clinic.tz), []).append(busy)
-            windows = []
-            if not clinic.day_problem(day) and not clinic.hours_problem(day, start_time):
-                start, _end, until = clinic.window(day, start_time)
-                windows.append((start, until))
-            occupancy = occupancy_fetch(windows=windows)
-            _check_session(
-                planned,
-                clinic=clinic,
-                now=now,
-                others=[],
-                patient_days=patient_days,
-                occupancy=occupancy,
-                ignore_pk=locked.pk,
-            )
-            if planned.problems:
-                raise ValidationError(
-                    {
-                        NON_FIELD: [
-                            f"{day_label(day)} at {time_label(start_time)} cannot be booked: "
-                            + "; ".join(planned.problems)
-                            + ". Choose another time, day or chair."
-                        ]
-                    }
-                )
-            if (planned.start, planned.chair.pk) == (locked.start, locked.chair_id):
-                raise ValidationError("The session is already at that time on that chair.")
-            previous = {"start": locked.start.isoformat(), "chair": locked.chair.name}
-            notifications_cancel(sessions=[locked])
-            locked.start, locked.end, locked.occupied_until = planned.start, planned.end, planned.until
-            locked.chair = planned.chair
-            locked.status_reason = text_value(reason, field="reason").strip()[:300]
-            locked.sequence += 1
-            locked.save(
-                update_fields=["start", "end", "occupied_until", "chair", "status_reason", "sequence", "updated_at"]
-            )
-            _review_recompute(course_ids=[course.pk])
-            locked.refresh_from_db(fields=["review_due"])
-            notifications_plan(sessions=[locked], reason="rescheduled")
-            # A move can change the order of the course's sessions, and so which one is a review point.
-            notifications_review_sync(courses=[course.pk])
-            audit_record(
-                actor=by,
-                action="session.reschedule",
-                patient=locked.patient,
-                obj=locked,
-                request=request,
-                detail={
-                    "reason": locked.status_reason,
-                    "from": previous,
-                    "to": {"start": locked.start.isoformat(), "chair": locked.chair.name},
-                },
-            )
+            move = session_move_plan(session=locked, day=day, start_time=start_time, chair=chair, now=now)
+            _move_refusals_check(move, session=locked)
+            _session_move(locked, move=move, by=by, reason=reason, request=request)
     except IntegrityError as exc:
         raise _race_error(exc) from None
     _refresh(session, locked)
     session.chair = locked.chair
     return session
+
+
+def _move_refusals_check(move: Move, *, session: Session) -> None:
+    planned = move.session
+    if not move.in_week:
+        raise ValidationError(
+            {
+                "day": [
+                    f"Keep the session in week {move.week} of the course ({day_label(move.week_first)} to "
+                    f"{day_label(move.week_last)}), so every week still has {session.course.sessions_per_week} "
+                    "sessions. To change the course itself, cancel the rest and book a new one."
+                ]
+            }
+        )
+    if planned.problems:
+        raise ValidationError(
+            {
+                NON_FIELD: [
+                    f"{day_label(planned.day)} at {time_label(planned.start_time)} cannot be booked: "
+                    + "; ".join(planned.problems)
+                    + ". Choose another time, day or chair."
+                ]
+            }
+        )
+    if (planned.start, planned.chair.pk) == (session.start, session.chair_id):
+        raise ValidationError("The session is already at that time on that chair.")
+
+
+def _session_move(locked: Session, *, move: Move, by: User | None, reason: str, request) -> None:
+    """Write the move: the old messages go, the session moves, new messages and review points follow."""
+    planned = move.session
+    previous = {"start": locked.start.isoformat(), "chair": locked.chair.name}
+    notifications_cancel(sessions=[locked])
+    locked.start, locked.end, locked.occupied_until = planned.start, planned.end, planned.until
+    locked.chair = planned.chair
+    locked.status_reason = text_value(reason, field="reason").strip()[:300]
+    locked.sequence += 1
+    locked.save(update_fields=["start", "end", "occupied_until", "chair", "status_reason", "sequence", "updated_at"])
+    _review_recompute(course_ids=[locked.course_id])
+    locked.refresh_from_db(fields=["review_due"])
+    notifications_plan(sessions=[locked], reason="rescheduled")
+    # A move can change the order of the course's sessions, and so which one is a review point.
+    notifications_review_sync(courses=[locked.course_id])
+    audit_record(
+        actor=by,
+        action="session.reschedule",
+        patient=locked.patient,
+        obj=locked,
+        request=request,
+        detail={
+            "reason": locked.status_reason,
+            "from": previous,
+            "to": {"start": locked.start.isoformat(), "chair": locked.chair.name},
+        },
+    )
 
 
 MARKS = {SessionStatus.COMPLETED, SessionStatus.NO_SHOW}
@@ -453,7 +433,7 @@ def session_mark(
         raise ValidationError({"status": ["Mark the session completed or no-show."]})
     with transaction.atomic():
         locked = Session.objects.select_for_update().get(pk=session.pk)
-        if locked.status == SessionStatus.CANCELLED:
+        if locked.is_cancelled:
             raise ValidationError("This session was cancelled, so it cannot be marked completed or no-show.")
         if locked.start > now:
             raise ValidationError(
@@ -482,8 +462,6 @@ def session_mark(
     return session
 
 
-def calendar_token_hash(token: str) -> str:
-    return hashlib.sha256((token or "").encode()).hexdigest()
 
 
 def calendar_address_new(*, course: Course, by: User | None = None, request=None) -> str:
@@ -494,8 +472,8 @@ def calendar_address_new(*, course: Course, by: User | None = None, request=None
     """
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        Course.objects.filter(pk=course.pk).update(calendar_token=calendar_token_hash(token))
-        course.calendar_token = calendar_token_hash(token)
+        course.calendar_token = Course.calendar_token_hash(token)
+        Course.objects.filter(pk=course.pk).update(calendar_token=course.calendar_token)
         audit_record(actor=by, action="course.calendar_address_new", patient=course.patient, obj=course, request=request)
     return token
 

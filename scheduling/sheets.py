@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from portal.clock import day_start
 from portal.models import ClinicSettings
-from scheduling.models import Chair, OpeningHours, Session, SessionStatus
+from scheduling.models import Chair, OpeningHours, Session
 
 ROW_MINUTES = 30
 
@@ -35,6 +35,44 @@ def _day_bounds(day: dt.date, hours: dict[int, tuple[dt.time, dt.time]]) -> tupl
     return dt.time(8), dt.time(18)
 
 
+def _grid_bounds(day: dt.date, *, hours, sessions: list[Session], tz) -> tuple[dt.datetime, dt.datetime]:
+    """The sheet's first and last row times (naive clinic wall clock): the opening hours,
+    widened to any session outside them (changed settings) so that it still shows."""
+    opens, closes = _day_bounds(day, hours)
+    first = dt.datetime.combine(day, opens)
+    last = dt.datetime.combine(day, closes)
+    for session in sessions:
+        local_start = session.start.astimezone(tz).replace(tzinfo=None)
+        local_end = session.occupied_until.astimezone(tz).replace(tzinfo=None)
+        first = min(first, local_start.replace(minute=local_start.minute - local_start.minute % ROW_MINUTES))
+        last = max(last, local_end)
+    return first, last
+
+
+def _grid_place(grid: list[list[Cell]], session: Session, *, first: dt.datetime, col: int, tz) -> None:
+    """Put the session in its chair's column, spanning the rows its chair is held."""
+    row_count = len(grid)
+    local_start = session.start.astimezone(tz).replace(tzinfo=None)
+    local_end = session.occupied_until.astimezone(tz).replace(tzinfo=None)
+    top = int((local_start - first).total_seconds() // 60 // ROW_MINUTES)
+    bottom = math.ceil((local_end - first).total_seconds() / 60 / ROW_MINUTES)
+    cell = grid[top][col]
+    if cell.covered:  # overlapping a cell above after rounding: join that cell
+        for above in range(top - 1, -1, -1):
+            if not grid[above][col].covered:
+                grid[above][col].sessions.append(session)
+                break
+        return
+    cell.sessions.append(session)
+    span = max(1, min(bottom, row_count) - top)
+    if span > cell.rowspan:
+        for below in range(top + cell.rowspan, top + span):
+            if grid[below][col].sessions:
+                break
+            grid[below][col].covered = True
+            cell.rowspan += 1
+
+
 def day_sheet(*, day: dt.date) -> dict:
     """Chairs across, times down (half hours), each session spanning the rows its chair is held."""
     clinic = ClinicSettings.load()
@@ -47,43 +85,16 @@ def day_sheet(*, day: dt.date) -> dict:
         .select_related("patient", "chair", "course")
         .order_by("start", "pk")
     )
-    live = [s for s in sessions if s.status != SessionStatus.CANCELLED]
-    cancelled = [s for s in sessions if s.status == SessionStatus.CANCELLED]
+    live = [s for s in sessions if not s.is_cancelled]
+    cancelled = [s for s in sessions if s.is_cancelled]
 
-    opens, closes = _day_bounds(day, hours)
-    first = dt.datetime.combine(day, opens)
-    last = dt.datetime.combine(day, closes)
-    for session in live:  # a session outside today's hours (changed settings) still shows
-        local_start = session.start.astimezone(tz).replace(tzinfo=None)
-        local_end = session.occupied_until.astimezone(tz).replace(tzinfo=None)
-        first = min(first, local_start.replace(minute=local_start.minute - local_start.minute % ROW_MINUTES))
-        last = max(last, local_end)
+    first, last = _grid_bounds(day, hours=hours, sessions=live, tz=tz)
     row_count = max(1, math.ceil((last - first).total_seconds() / 60 / ROW_MINUTES))
     column = {chair.pk: index for index, chair in enumerate(chairs)}
     grid = [[Cell() for _ in chairs] for _ in range(row_count)]
     for session in live:
-        if session.chair_id not in column:
-            continue
-        local_start = session.start.astimezone(tz).replace(tzinfo=None)
-        local_end = session.occupied_until.astimezone(tz).replace(tzinfo=None)
-        top = int((local_start - first).total_seconds() // 60 // ROW_MINUTES)
-        bottom = math.ceil((local_end - first).total_seconds() / 60 / ROW_MINUTES)
-        col = column[session.chair_id]
-        cell = grid[top][col]
-        if cell.covered:  # overlapping a cell above after rounding: join that cell
-            for above in range(top - 1, -1, -1):
-                if not grid[above][col].covered:
-                    grid[above][col].sessions.append(session)
-                    break
-            continue
-        cell.sessions.append(session)
-        span = max(1, min(bottom, row_count) - top)
-        if span > cell.rowspan:
-            for below in range(top + cell.rowspan, top + span):
-                if grid[below][col].sessions:
-                    break
-                grid[below][col].covered = True
-                cell.rowspan += 1
+        if session.chair_id in column:
+            _grid_place(grid, session, first=first, col=column[session.chair_id], tz=tz)
     rows = [
         Row(time=(first + dt.timedelta(minutes=ROW_MINUTES * index)).time(), cells=grid[index])
         for index in range(row_count)

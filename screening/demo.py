@@ -4,7 +4,7 @@ from screening.models import Clearance, Screening
 def seed(*, personas, stdout):
     """The demo patient has a screening on file and is cleared by the demo clinician,
     so the front desk can book them."""
-    from portal.models import Role
+    from portal.models import Patient, Role
     from screening.services import checklist_version_current
 
     patient = personas["patient_record"]
@@ -24,6 +24,6 @@ def seed(*, personas, stdout):
             consent_at=patient.created_at,
             submission_key="demo-patient-screening",
         )
-    if not Clearance.objects.filter(patient=patient, decision=Clearance.Decision.CLEARED).exists():
+    if not Patient.objects.cleared().filter(pk=patient.pk).exists():
         clearance = Clearance.objects.create(patient=patient, clinician=clinician, note="Demo clearance.")
         Screening.objects.filter(submission_key="demo-patient-screening").update(clearance=clearance)

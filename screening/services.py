@@ -31,16 +31,6 @@ ANSWERS = ("yes", "no", "unsure")
 ANSWER_WORDS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 
 
-def clearance_current(*, patient: Patient) -> Clearance | None:
-    return Clearance.objects.filter(patient=patient).order_by("-decided_at", "-pk").first()
-
-
-def patient_is_cleared(*, patient: Patient) -> bool:
-    """True when the newest clinician decision on this patient is "cleared"."""
-    current = clearance_current(patient=patient)
-    return current is not None and current.decision == Clearance.Decision.CLEARED
-
-
 def clearance_record(
     *,
     patient: Patient,
@@ -200,6 +190,22 @@ def submission_rate_limited(*, client: str, limit: int | None = None, window: in
     return count > limit
 
 
+def _submission_check(*, answers, version: ChecklistVersion, submission_key: str, consent: bool) -> Evaluation:
+    """Consent, a usable form and an answer to every question, or nothing is stored."""
+    if consent is not True:
+        raise ValidationError(
+            {"consent": "Tick the box to agree that the clinic may store your answers. Without it, nothing is sent."}
+        )
+    if not submission_key or len(submission_key) > 64:
+        raise ValidationError("This form has expired. Please start the screening again.")
+    evaluation = checklist_evaluate(answers=answers, version=version)
+    if evaluation.unanswered:
+        raise ValidationError(
+            "Some questions have no answer yet. Please go back and answer every question.", code="unanswered"
+        )
+    return evaluation
+
+
 def screening_submit(
     *,
     answers: Mapping[str, str],
@@ -221,17 +227,7 @@ def screening_submit(
     The screening is stored whole or not at all, in a fixed number of queries
     whatever the number of conditions; the confirmation email goes after commit.
     """
-    if consent is not True:
-        raise ValidationError(
-            {"consent": "Tick the box to agree that the clinic may store your answers. Without it, nothing is sent."}
-        )
-    if not submission_key or len(submission_key) > 64:
-        raise ValidationError("This form has expired. Please start the screening again.")
-    evaluation = checklist_evaluate(answers=answers, version=version)
-    if evaluation.unanswered:
-        raise ValidationError(
-            "Some questions have no answer yet. Please go back and answer every question.", code="unanswered"
-        )
+    evaluation = _submission_check(answers=answers, version=version, submission_key=submission_key, consent=consent)
     now = timezone.now()
     answered = [
         {"code": item["code"], "question": item["plain"], "term": item["term"], "answer": answers[item["code"]]}

@@ -59,6 +59,8 @@ def test_front_desk_books_resolves_a_conflict_cancels_and_the_patient_gets_the_c
     page.get_by_label("Sessions a week").select_option("2")
     page.get_by_label("Number of weeks").select_option("1")
     page.get_by_label("Preferred start time").fill("10:00")
+    page.get_by_label("Monday", exact=True).check()
+    page.get_by_label("Thursday", exact=True).check()
     page.get_by_role("button", name="Propose sessions").click()
 
     expect(page.get_by_text("Some sessions have a conflict.")).to_be_visible()

@@ -125,3 +125,16 @@ def test_my_portal_lists_upcoming_sessions_with_the_preparation_reminders(
 def test_my_portal_shows_none_of_another_patients_sessions(other_patient_client, course):
     html = other_patient_client.get(reverse("me")).content.decode()
     assert "December 7, 2026" not in html
+
+
+def test_the_stored_token_is_the_one_hash_the_lookup_uses(course):
+    import hashlib
+
+    from scheduling.services import calendar_address_new
+
+    token = calendar_address_new(course=course)
+    course.refresh_from_db()
+    # Written once, on the model: what is stored is what the feed looks up, and it is SHA-256.
+    assert course.calendar_token == Course.calendar_token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert Course.objects.with_calendar_token(token).get() == course
+    assert not Course.objects.with_calendar_token(course.calendar_token).exists()  # the hash is no key

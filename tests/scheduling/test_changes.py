@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from portal.models import AuditEvent
 from scheduling.models import Chair, Session, SessionStatus
@@ -161,3 +162,50 @@ def test_review_notices_follow_the_review_marker_when_a_session_is_cancelled(cou
     session_cancel(session=sessions[0])
     pending = Notification.objects.filter(kind="review_due", status="pending")
     assert set(pending.values_list("session_id", flat=True)) == {sessions[5].pk, sessions[10].pk, sessions[15].pk}
+
+
+@pytest.mark.parametrize(
+    ("status", "changeable"),
+    [(SessionStatus.BOOKED, True), (SessionStatus.COMPLETED, False), (SessionStatus.NO_SHOW, False),
+     (SessionStatus.CANCELLED, False)],
+)
+def test_only_a_booked_session_can_still_change(course, status, changeable):
+    session = course.sessions.first()
+    Session.objects.filter(pk=session.pk).update(status=status)
+    session.refresh_from_db()
+    assert session.is_changeable is changeable
+    assert Session.objects.changeable().filter(pk=session.pk).exists() is changeable
+
+
+def test_a_session_that_can_no_longer_change_is_refused_by_the_services_and_the_page(
+    course, front_desk, front_desk_client
+):
+    session = course.sessions.first()
+    with time_machine.travel(session.end, tick=False):
+        session_mark(session=session, status=SessionStatus.COMPLETED, by=front_desk)
+    assert not session.is_changeable
+    with pytest.raises(ValidationError, match="marked completed"):
+        session_cancel(session=session)
+    with pytest.raises(ValidationError, match="Only a booked session can be moved"):
+        session_reschedule(session=session, day=MONDAY, start_time=dt.time(13))
+    html = front_desk_client.get(reverse("scheduling:session", args=[session.pk])).content.decode()
+    assert "Move this session" not in html and "Cancel this session" not in html
+    assert "Mark what happened" in html
+    booked = course.sessions.all()[1]
+    html = front_desk_client.get(reverse("scheduling:session", args=[booked.pk])).content.decode()
+    assert "Move this session" in html and "Cancel this session" in html
+
+
+def test_the_planner_places_a_move_without_writing_anything(course):
+    from scheduling.planning import session_move_plan
+
+    session = Session.objects.select_related("course", "chair").get(pk=course.sessions.all()[1].pk)
+    wednesday = MONDAY + dt.timedelta(days=2)
+    move = session_move_plan(session=session, day=wednesday, start_time=dt.time(13), now=dt.datetime.now(NY))
+    assert move.in_week and move.week == 1 and not move.session.problems
+    assert move.session.start == dt.datetime(2026, 12, 9, 13, tzinfo=NY) and move.session.chair is not None
+    outside = session_move_plan(session=session, day=wednesday + dt.timedelta(days=7), start_time=dt.time(13),
+                                now=dt.datetime.now(NY))
+    assert not outside.in_week and (outside.week_first, outside.week_last) == (MONDAY, MONDAY + dt.timedelta(days=6))
+    session.refresh_from_db()
+    assert session.start.astimezone(NY).date() == wednesday and session.start.astimezone(NY).hour == 10

@@ -54,6 +54,18 @@ def test_the_booking_page_lists_only_cleared_patients(front_desk_client, cleared
     assert 'type="date"' in html and 'type="time"' in html
 
 
+def test_a_clearance_taken_back_takes_the_patient_off_the_page_and_out_of_the_planner(
+    front_desk_client, cleared_patient, clinician
+):
+    from screening.models import Clearance
+
+    Clearance.objects.create(patient=cleared_patient, clinician=clinician, decision="more_info", note="Call first")
+    assert "Alice Archer" not in front_desk_client.get(BOOK).content.decode()
+    response = front_desk_client.post(BOOK, pattern(cleared_patient))
+    assert "is not cleared for treatment yet" in " ".join(response.context["form"].errors["patient"])
+    assert not Course.objects.exists()
+
+
 def test_proposing_shows_every_session_and_writes_nothing(front_desk_client, cleared_patient):
     response = front_desk_client.post(BOOK, pattern(cleared_patient))
     assert response.status_code == 200
@@ -65,14 +77,26 @@ def test_proposing_shows_every_session_and_writes_nothing(front_desk_client, cle
     assert not Course.objects.exists()
 
 
-def test_default_weekdays_for_two_a_week_are_monday_and_thursday(front_desk_client, cleared_patient):
+def test_without_weekdays_the_page_proposes_the_planners_earliest_days(front_desk_client, cleared_patient):
+    # One rule in one place: the page sends no weekdays of its own, so it proposes what
+    # course_book would book: each week's earliest opening days that keep a clear day.
     response = front_desk_client.post(BOOK, pattern(cleared_patient, sessions_per_week="2"))
-    assert [s.day.strftime("%a") for s in response.context["plan"].sessions] == ["Mon", "Thu", "Mon", "Thu"]
+    assert [s.day.strftime("%a") for s in response.context["plan"].sessions] == ["Mon", "Wed", "Mon", "Wed"]
+    assert response.context["plan"].ok
 
 
-def test_default_weekdays_shift_to_start_on_the_first_day(front_desk_client, cleared_patient):
+def test_without_weekdays_a_week_starting_on_tuesday_steps_over_the_weekend(front_desk_client, cleared_patient):
     tuesday = MONDAY + dt.timedelta(days=1)
     response = front_desk_client.post(BOOK, pattern(cleared_patient, first_day=tuesday.isoformat(), weeks="1"))
+    plan = response.context["plan"]
+    assert [s.day for s in plan.sessions] == [tuesday, tuesday + dt.timedelta(days=2), MONDAY + dt.timedelta(days=7)]
+    assert plan.ok
+
+
+def test_preferred_weekdays_on_the_page_are_kept_and_a_closed_one_is_named(front_desk_client, cleared_patient):
+    tuesday = MONDAY + dt.timedelta(days=1)
+    data = pattern(cleared_patient, first_day=tuesday.isoformat(), weeks="1", weekdays=["1", "3", "5"])
+    response = front_desk_client.post(BOOK, data)
     assert [s.day.strftime("%a") for s in response.context["plan"].sessions] == ["Tue", "Thu", "Sat"]
     assert not response.context["plan"].ok  # Saturday: the clinic is closed, and the page says so
     assert "does not open on Saturdays" in response.content.decode()
@@ -122,7 +146,7 @@ def test_a_conflict_is_marked_with_alternatives_and_resolved_by_choosing_one(
     course_book(patient=clear(PatientFactory(), clinician), first_day=thursday, sessions_per_week=2, weeks=1,
                 start_time=dt.time(10), slots=[(thursday, dt.time(10), None),
                                                (thursday + dt.timedelta(days=4), dt.time(15), None)])
-    two_a_week = pattern(cleared_patient, weeks="1", sessions_per_week="2")
+    two_a_week = pattern(cleared_patient, weeks="1", sessions_per_week="2", weekdays=["0", "3"])
     response = front_desk_client.post(BOOK, two_a_week)
     plan = response.context["plan"]
     conflicted = [s for s in plan.sessions if not s.ok]
