@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export DATABASE_URL_TEST := $(or $(DATABASE_URL),postgres:///portal)
 export REDIS_URL_TEST := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test bench deps test-deps chromium lint clean
+.PHONY: run test test-fast bench deps test-deps chromium lint clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-deps: deps chromium
 test: test-deps
 	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(PY) scripts/check_services.py
 	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+# Everything but browser journeys, drills and fault drills: the loop while working.
+test-fast: deps
+	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(PY) scripts/check_services.py
+	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest --create-db -m "not e2e and not drill and not faults" $(PYTEST_ARGS)
 
 bench: test-deps
 	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(PY) scripts/check_services.py

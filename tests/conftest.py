@@ -76,3 +76,15 @@ def front_desk_client(client, front_desk):
 def clinician_client(client, clinician):
     client.force_login(clinician)
     return client
+
+
+# Each slow suite is marked by its folder, so `make test-fast` (-m "not e2e and not drill and
+# not faults") can leave them out without every module remembering its marker.
+FOLDER_MARKERS = {"e2e": "e2e", "faults": "faults", "drill": "drill"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = item.path.relative_to(config.rootpath).parts[1:2]
+        if folder and folder[0] in FOLDER_MARKERS:
+            item.add_marker(getattr(pytest.mark, FOLDER_MARKERS[folder[0]]))
