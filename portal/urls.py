@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from portal import views
 from portal.forms import EmailAuthenticationForm
 from portal.two_factor import views as two_factor_views
-from symptoms.views import moved_permanently as symptoms_moved
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,7 +31,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("learn/", include("education.urls")),
     # PHQ-9 reviews lived under /screening/symptoms/ until they became the symptoms app.
-    re_path(r"^screening/symptoms/(?P<rest>.*)$", symptoms_moved),
+    path("screening/symptoms/", include("symptoms.moved_urls")),
     path("screening/", include("screening.urls")),
     path("symptoms/", include("symptoms.urls")),
     path("", include("scheduling.urls")),

@@ -42,7 +42,7 @@ def _phq9(answer: str = "1") -> dict:
 
 ROUTES: dict[str, Route] = {
     # --- Public pages ---------------------------------------------------------------
-    "^screening/symptoms/(?P<rest>.*)$": Route(
+    "screening/symptoms/^(?P<rest>.*)$": Route(
         lambda w: f"/screening/symptoms/{w.review.pk}/?from=email", open_to=EVERYONE, post=lambda w: _phq9(),
         public="a permanent redirect to the same address under /symptoms/, where access is checked",
     ),
