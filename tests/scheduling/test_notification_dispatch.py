@@ -21,6 +21,7 @@ from scheduling.notifications import sms
 from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.notifications.plan import notifications_plan
 from scheduling.notifications.services import notification_resend
+from tests.factories import NotificationFactory
 from tests.scheduling.test_notification_support import (  # noqa: F401
     _quiet_dispatcher_wakeups,
     clinic_time,
@@ -113,7 +114,7 @@ def test_the_booking_confirmation_lists_every_session_with_the_calendar_attached
 
 def test_one_bad_row_never_stops_the_batch(planned, patient):
     bad = make_session(patient, START + dt.timedelta(days=2))
-    Notification.objects.create(session=bad, kind="no_such_kind", send_at=START - dt.timedelta(days=2))
+    NotificationFactory(session=bad, kind="no_such_kind", send_at=START - dt.timedelta(days=2))
     assert notifications_dispatch(now=START - dt.timedelta(hours=1)) == 1
     broken = Notification.objects.get(kind="no_such_kind")
     assert broken.status == Status.FAILED and "no_such_kind" in broken.last_error
@@ -293,7 +294,7 @@ def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, cli
         session = make_session(person, START, review_due=True)
         for kind in Kind.values:
             clinicians = kind == Kind.REVIEW_DUE_CLINICIANS
-            Notification.objects.create(
+            NotificationFactory(
                 session=session,
                 kind=kind,
                 audience="clinicians" if clinicians else "patient",
@@ -344,8 +345,8 @@ def test_a_session_cancelled_while_its_reminder_is_claimed_does_not_get_it(patie
 
 def test_a_reminder_written_without_an_expiry_still_expires_when_its_session_starts(patient):
     session = make_session(patient, START)
-    reminder = Notification.objects.create(session=session, kind=Kind.REMINDER, send_at=START - dt.timedelta(days=1))
-    notice = Notification.objects.create(session=session, kind=Kind.NO_DRIVING, send_at=session.end)
+    reminder = NotificationFactory(session=session, kind=Kind.REMINDER, send_at=START - dt.timedelta(days=1))
+    notice = NotificationFactory(session=session, kind=Kind.NO_DRIVING, send_at=session.end)
     assert notifications_dispatch(now=START + dt.timedelta(hours=2)) == 1
     reminder.refresh_from_db()
     notice.refresh_from_db()

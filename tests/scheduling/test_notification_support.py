@@ -6,9 +6,9 @@ import zoneinfo
 
 import pytest
 
-from portal.models import ClinicSettings
-from scheduling.models import Chair, Course, Session
+from scheduling.models import Session
 from scheduling.notifications import sms
+from tests.factories import SessionFactory
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 
@@ -18,23 +18,8 @@ def clinic_time(year, month, day, hour=9, minute=0) -> dt.datetime:
 
 
 def make_session(patient, start: dt.datetime, *, course=None, chair=None, review_due=False, minutes=60) -> Session:
-    chair = chair or Chair.objects.get_or_create(name="Chair 1")[0]
-    if course is None:
-        local = start.astimezone(NY)
-        course = Course.objects.create(
-            patient=patient, first_day=local.date(), sessions_per_week=2, weeks=1, start_time=local.time()
-        )
-    clinic = ClinicSettings.load()
-    end = start + dt.timedelta(minutes=minutes)
-    return Session.objects.create(
-        course=course,
-        patient=patient,
-        chair=chair,
-        start=start,
-        end=end,
-        occupied_until=end + dt.timedelta(minutes=clinic.recovery_minutes),
-        review_due=review_due,
-    )
+    extra = {key: value for key, value in (("course", course), ("chair", chair)) if value is not None}
+    return SessionFactory(patient=patient, start=start, review_due=review_due, minutes=minutes, **extra)
 
 
 @pytest.fixture
