@@ -348,7 +348,7 @@ def world(patient, front_desk, clinician, settings):
     from screening.services import checklist_version_current, screening_submit
     from symptoms.services import phq9_record
     from tests.factories import PatientFactory
-    from tests.scheduling.test_notification_support import make_session
+    from tests.scheduling.helpers import make_session
 
     settings.NOTIFICATION_DISPATCH_ON_COMMIT = False
     settings.ROOT_URLCONF = "tests.e2e.a11y_urls"

@@ -10,7 +10,7 @@ from portal.models import Patient
 from scheduling.models import Notification
 from scheduling.notifications.plan import notifications_plan
 from tests.e2e.conftest import sign_in
-from tests.scheduling.test_notification_support import make_session
+from tests.scheduling.helpers import make_session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

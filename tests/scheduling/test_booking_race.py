@@ -12,7 +12,7 @@ from scheduling.models import Chair, Session
 from scheduling.services import course_book
 from tests.factories import PatientFactory
 from tests.race import failures, race, successes
-from tests.scheduling.conftest import MONDAY, clear
+from tests.scheduling.helpers import MONDAY, clear
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

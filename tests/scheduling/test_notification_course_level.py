@@ -17,15 +17,9 @@ from scheduling.notifications.plan import notifications_cancel, notifications_pl
 from scheduling.notifications.services import notifications_for_patient
 from scheduling.services import course_book, course_cancel_rest, session_cancel
 from tests.factories import NotificationFactory
-from tests.scheduling.conftest import MONDAY, NOW
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    clinic_time,
-    make_session,
-    sms_outbox,
-)
+from tests.scheduling.helpers import MONDAY, NOW, clinic_time, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 
 
@@ -89,7 +83,7 @@ def test_a_cancellation_notice_goes_out_and_names_the_cancelled_session(course):
     assert notice.status == Status.SENT
 
 
-def test_a_cancellation_notice_by_text_message_names_the_cancelled_session(course, sms_outbox):  # noqa: F811
+def test_a_cancellation_notice_by_text_message_names_the_cancelled_session(course, sms_outbox):
     patient = course.patient
     patient.email, patient.phone = "", "+12125550123"
     patient.save()

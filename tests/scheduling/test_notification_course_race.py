@@ -8,10 +8,9 @@ import pytest
 from scheduling.models import Notification
 from scheduling.services import course_book, session_cancel
 from tests.race import failures, race
-from tests.scheduling.conftest import MONDAY
-from tests.scheduling.test_notification_support import _quiet_dispatcher_wakeups  # noqa: F401
+from tests.scheduling.helpers import MONDAY
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 
 
 def test_racing_cancellations_in_one_course_each_write_their_own_notice(cleared_patient, chairs, frozen):

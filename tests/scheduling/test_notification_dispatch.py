@@ -22,14 +22,9 @@ from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.notifications.plan import notifications_plan
 from scheduling.notifications.services import notification_resend
 from tests.factories import NotificationFactory
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    clinic_time,
-    make_session,
-    sms_outbox,
-)
+from tests.scheduling.helpers import clinic_time, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 START = clinic_time(2026, 3, 4, 10)
 
@@ -288,7 +283,7 @@ def test_a_no_show_gets_no_no_driving_notice(planned):
 
 
 @pytest.mark.parametrize("contact", [{"email": "every@example.com"}, {"phone": "(555) 010-0177"}])
-def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, clinician):  # noqa: F811
+def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, clinician):
     person = Patient.objects.create(first_name="Eve", last_name="Ry", **contact)
     with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
         session = make_session(person, START, review_due=True)

@@ -37,12 +37,9 @@ from scheduling.notifications.plan import notifications_plan
 from scheduling.notifications.services import notification_resend
 from scheduling.tasks import dispatch_notifications
 from tests.race import failures, race, successes
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    make_session,
-)
+from tests.scheduling.helpers import make_session
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 ROOT = Path(__file__).resolve().parents[2]
 
