@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from tests.e2e.conftest import AXE_TAGS, sign_in
+from tests.e2e.helpers import AXE_TAGS, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
