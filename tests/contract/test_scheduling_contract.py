@@ -22,6 +22,7 @@ from portal.services import patient_register, staff_create
 from scheduling.models import Chair, Course, Notification, Session
 from scheduling.services import course_book, notifications_dispatch, session_cancel
 from screening.services import clearance_record
+from tests.race import failures, race, successes
 
 pytestmark = pytest.mark.django_db
 
@@ -783,32 +784,13 @@ RACERS = 10
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_bookings_for_one_chair_slot_let_exactly_one_win(now):
-    import threading
-
-    from django.db import connections
-
     chair = Chair.objects.create(name="Last chair", active=True)
     doctor = staff_create(email="dr.race@clinic.example", role="clinician")
     patients = [new_patient(100 + n, doctor) for n in range(RACERS)]
-    barrier = threading.Barrier(RACERS)
-    wins, refusals, crashes = [], [], []
-
-    def race(patient):
-        try:
-            barrier.wait(timeout=20)
-            wins.append(book(patient, first_day=MONDAY, sessions_per_week=2, weeks=1))
-        except ValidationError as exc:
-            refusals.append(" ".join(exc.messages))
-        except Exception as exc:  # noqa: BLE001 - any other outcome fails below
-            crashes.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=race, args=(patient,)) for patient in patients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(lambda patient: book(patient, first_day=MONDAY, sessions_per_week=2, weeks=1), patients)
+    wins = successes(outcomes)
+    refusals = [" ".join(exc.messages) for exc in failures(outcomes) if isinstance(exc, ValidationError)]
+    crashes = [repr(exc) for exc in failures(outcomes) if not isinstance(exc, ValidationError)]
 
     assert not crashes, crashes
     assert len(wins) == 1
@@ -820,33 +802,15 @@ def test_racing_bookings_for_one_chair_slot_let_exactly_one_win(now):
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_bookings_with_a_chair_each_all_succeed_on_different_chairs(now):
-    import threading
-
-    from django.db import connections
-
     racers = 6
     chairs = [Chair.objects.create(name=f"Race chair {n}", active=True) for n in range(racers)]
     doctor = staff_create(email="dr.race2@clinic.example", role="clinician")
     patients = [new_patient(200 + n, doctor) for n in range(racers)]
-    barrier = threading.Barrier(racers)
-    wins, failures = [], []
+    outcomes = race(lambda patient: book(patient, first_day=MONDAY, sessions_per_week=3, weeks=2), patients)
+    wins = successes(outcomes)
+    refused = [repr(exc) for exc in failures(outcomes)]  # any refusal fails: a free chair was there
 
-    def race(patient):
-        try:
-            barrier.wait(timeout=20)
-            wins.append(book(patient, first_day=MONDAY, sessions_per_week=3, weeks=2))
-        except Exception as exc:  # noqa: BLE001 - any refusal fails below: a free chair was there
-            failures.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=race, args=(patient,)) for patient in patients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert not failures, failures
+    assert not refused, refused
     assert len(wins) == racers
     assert Session.objects.count() == racers * 6
     for start in set(Session.objects.values_list("start", flat=True)):

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from tests.e2e.conftest import AXE_TAGS, sign_in
+from tests.e2e.helpers import AXE_TAGS, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -348,7 +348,7 @@ def world(patient, front_desk, clinician, settings):
     from screening.services import checklist_version_current, screening_submit
     from symptoms.services import phq9_record
     from tests.factories import PatientFactory
-    from tests.scheduling.test_notification_support import make_session
+    from tests.scheduling.helpers import make_session
 
     settings.NOTIFICATION_DISPATCH_ON_COMMIT = False
     settings.ROOT_URLCONF = "tests.e2e.a11y_urls"

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from portal.models import Patient
 from scheduling.models import Notification
 from scheduling.notifications.plan import notifications_plan
-from tests.e2e.conftest import sign_in
-from tests.scheduling.test_notification_support import make_session
+from tests.e2e.helpers import sign_in
+from tests.scheduling.helpers import make_session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from portal.models import ClinicSettings
 from scheduling.models import Chair, Course, OpeningHours
 from scheduling.services import course_book
-from tests.e2e.conftest import sign_in
+from tests.e2e.helpers import sign_in
 from tests.factories import PatientFactory
-from tests.scheduling.conftest import clear
+from tests.scheduling.helpers import clear
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

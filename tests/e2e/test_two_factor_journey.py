@@ -13,7 +13,7 @@ from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
 from portal.models import User
-from tests.e2e.conftest import sign_in
+from tests.e2e.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

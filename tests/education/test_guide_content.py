@@ -10,7 +10,7 @@ from django.conf import settings
 
 from portal.models import ClinicSettings
 from screening.models import Condition
-from tests.education.conftest import GUIDE_URL, main_html, main_text
+from tests.education.helpers import GUIDE_URL, main_html, main_text
 
 pytestmark = pytest.mark.django_db
 

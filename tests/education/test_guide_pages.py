@@ -3,7 +3,7 @@
 import pytest
 
 from education.models import Guide
-from tests.education.conftest import GUIDE_URL, main_html
+from tests.education.helpers import GUIDE_URL, main_html
 
 pytestmark = pytest.mark.django_db
 

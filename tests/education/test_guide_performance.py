@@ -3,7 +3,7 @@
 import pytest
 
 from portal.models import ClinicSettings
-from tests.education.conftest import GUIDE_URL, main_text
+from tests.education.helpers import GUIDE_URL, main_text
 
 pytestmark = pytest.mark.django_db
 

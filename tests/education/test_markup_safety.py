@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from education.markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, fill_placeholders, markup_problems, render_markdown
 from education.models import Item
 from education.services import guide_publish
-from tests.education.conftest import GUIDE_URL, main_html
+from tests.education.helpers import GUIDE_URL, main_html
 
 ATTACK = (
     '[here](https://clinic.example "Info{clinic_phone}<meta http-equiv=refresh '

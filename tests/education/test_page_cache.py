@@ -6,7 +6,7 @@ import pytest
 from education import pages
 from education.models import Item
 from education.services import guide_publish
-from tests.education.conftest import GUIDE_URL, main_text
+from tests.education.helpers import GUIDE_URL, main_text
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.education.conftest import GUIDE_URL
+from tests.education.helpers import GUIDE_URL
 
 pytestmark = pytest.mark.django_db
 

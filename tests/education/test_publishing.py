@@ -8,7 +8,7 @@ from django.utils import timezone
 from education.models import Item, Revision
 from education.services import guide_publish
 from portal.models import AuditEvent
-from tests.education.conftest import GUIDE_URL, main_html, main_text
+from tests.education.helpers import GUIDE_URL, main_html, main_text
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import json
 import time
 
 from bench.load import CSRF_INPUT, Browser, Recorder
-from tests.faults.conftest import fetch, wait_until
+from tests.faults.helpers import fetch, wait_until
 
 FRIENDLY_500 = "Something went wrong on our side"
 # Pages that need the database for every visitor: no cache can answer them.

@@ -4,7 +4,7 @@ import json
 import time
 
 from bench.load import Browser, Recorder, journey_screening
-from tests.faults.conftest import fetch
+from tests.faults.helpers import fetch
 
 PAGES_WITHOUT_REDIS = ["/", "/learn/", "/learn/ketamine-infusion/", "/accounts/login/", "/screening/"]
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from screening.services import checklist_version_current
-from tests.fuzz.conftest import FUZZ, form, junk_text, post_and_check, rolled_back
+from tests.fuzz.helpers import FUZZ, form, junk_text, post_and_check, rolled_back
 from tests.security.world import MONDAY
 
 dates = st.sampled_from(["2026-12-07", "2026-12-08", "2026-12-28", "2027-01-04", "2026-11-27", "2025-01-01"])

@@ -14,7 +14,7 @@ from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.services import course_book, session_cancel
 from screening.services import checklist_evaluate, clearance_record
 from symptoms.services import phq9_record
-from tests.fuzz.conftest import FUZZ_SERVICES, anything, junk_text, rolled_back
+from tests.fuzz.helpers import FUZZ_SERVICES, anything, junk_text, rolled_back
 from tests.security.world import MONDAY, db_fingerprint, fingerprint_diff
 
 REFUSALS = (ValidationError, PermissionDenied)

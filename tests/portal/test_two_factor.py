@@ -2,13 +2,11 @@
 
 import datetime as dt
 import re
-import threading
 from base64 import b32decode
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -18,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portal.models import AuditEvent, Patient, User
 from portal.two_factor.devices import recovery_code_stored
 from tests.factories import PASSWORD, UserFactory
+from tests.race import failures, race
 
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -430,18 +429,10 @@ def test_two_set_ups_at_once_leave_one_app(front_desk):
         key = key_from_page(each.get("/accounts/two-factor/setup/").content.decode())
         clients.append(each)
         codes.append(code_at(key, timezone.now()))
-    barrier = threading.Barrier(2)
 
     def confirm(each, code):
-        try:
-            barrier.wait()
-            each.post("/accounts/two-factor/setup/", {"code": code})
-        finally:
-            connection.close()
+        return each.post("/accounts/two-factor/setup/", {"code": code})
 
-    threads = [threading.Thread(target=confirm, args=pair) for pair in zip(clients, codes, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(confirm, zip(clients, codes, strict=True))
+    assert failures(outcomes) == []
     assert TOTPDevice.objects.filter(user=front_desk).count() == 1

@@ -5,19 +5,14 @@ Rows written by data migrations do not survive transactional tests (the tables
 are flushed), so the clinic is (re)created here with get_or_create."""
 
 import datetime as dt
-import zoneinfo
 
 import pytest
 import time_machine
 
 from portal.models import ClinicSettings
 from scheduling.models import Chair, OpeningHours
-from screening.models import Clearance
-
-NY = zoneinfo.ZoneInfo("America/New_York")
-# A Friday: the next Monday is 2026-12-07.
-NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=NY)
-MONDAY = dt.date(2026, 12, 7)
+from scheduling.notifications import sms
+from tests.scheduling.helpers import NOW, clear
 
 
 @pytest.fixture
@@ -45,11 +40,6 @@ def chairs(clinic):
     return [Chair.objects.get_or_create(name=f"Chair {n}", defaults={"order": n})[0] for n in range(1, 7)]
 
 
-def clear(patient, clinician):
-    Clearance.objects.create(patient=patient, clinician=clinician, note="Cleared in a test.")
-    return patient
-
-
 @pytest.fixture
 def cleared_patient(patient, clinician):
     return clear(patient, clinician)
@@ -58,3 +48,19 @@ def cleared_patient(patient, clinician):
 @pytest.fixture
 def cleared_other_patient(other_patient, clinician):
     return clear(other_patient, clinician)
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def quiet_dispatcher_wakeups(settings):
+    """Waking a worker after commit is tested on its own; elsewhere it would only queue
+    tasks in Redis for a worker that is not there. The notification modules use it with
+    `pytest.mark.usefixtures`."""
+    settings.NOTIFICATION_DISPATCH_ON_COMMIT = False

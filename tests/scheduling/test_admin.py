@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from portal.models import ClinicSettings
 from scheduling.services import course_book
-from tests.scheduling.conftest import MONDAY
+from tests.scheduling.helpers import MONDAY
 
 pytestmark = pytest.mark.usefixtures("frozen", "chairs")
 

@@ -3,16 +3,16 @@ PostgreSQL connection: exactly one wins, the others get a friendly ValidationErr
 and the database holds no overlap afterwards."""
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from scheduling.models import Chair, Session
 from scheduling.services import course_book
 from tests.factories import PatientFactory
-from tests.scheduling.conftest import MONDAY, clear
+from tests.race import failures, race, successes
+from tests.scheduling.helpers import MONDAY, clear
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,28 +23,14 @@ def test_racing_bookings_for_the_last_free_chair_slot_let_exactly_one_win(chairs
     # One chair left in service, and each racer a different cleared patient.
     Chair.objects.exclude(pk=chairs[0].pk).update(active=False)
     patients = [clear(PatientFactory(), clinician) for _ in range(THREADS)]
-    barrier = threading.Barrier(THREADS)
-    wins, refusals, crashes = [], [], []
 
-    def race(patient):
-        try:
-            barrier.wait(timeout=20)
-            course = course_book(
-                patient=patient, first_day=MONDAY, sessions_per_week=2, weeks=1, start_time=dt.time(10)
-            )
-            wins.append(course)
-        except ValidationError as exc:
-            refusals.append(" ".join(exc.messages))
-        except Exception as exc:  # noqa: BLE001 - any other failure is a test failure below
-            crashes.append(repr(exc))
-        finally:
-            connections.close_all()
+    def book(patient):
+        return course_book(patient=patient, first_day=MONDAY, sessions_per_week=2, weeks=1, start_time=dt.time(10))
 
-    threads = [threading.Thread(target=race, args=(p,)) for p in patients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(book, patients)
+    wins = successes(outcomes)
+    refusals = [" ".join(exc.messages) for exc in failures(outcomes) if isinstance(exc, ValidationError)]
+    crashes = [repr(exc) for exc in failures(outcomes) if not isinstance(exc, ValidationError)]
 
     assert not crashes, crashes
     assert len(wins) == 1
@@ -65,27 +51,14 @@ def test_racing_bookings_for_the_last_free_chair_slot_let_exactly_one_win(chairs
 
 def test_racing_bookings_of_one_patient_book_one_course(chairs, clinician, frozen):
     patient = clear(PatientFactory(), clinician)
-    barrier = threading.Barrier(THREADS)
-    wins, refusals, crashes = [], [], []
 
-    def race(n):
-        try:
-            barrier.wait(timeout=20)
-            wins.append(
-                course_book(patient=patient, first_day=MONDAY, sessions_per_week=2, weeks=1, start_time=dt.time(10))
-            )
-        except ValidationError as exc:
-            refusals.append(exc)
-        except Exception as exc:  # noqa: BLE001
-            crashes.append(repr(exc))
-        finally:
-            connections.close_all()
+    def book():
+        return course_book(patient=patient, first_day=MONDAY, sessions_per_week=2, weeks=1, start_time=dt.time(10))
 
-    threads = [threading.Thread(target=race, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(book, THREADS)
+    wins = successes(outcomes)
+    refusals = [exc for exc in failures(outcomes) if isinstance(exc, ValidationError)]
+    crashes = [repr(exc) for exc in failures(outcomes) if not isinstance(exc, ValidationError)]
     assert not crashes, crashes
     assert len(wins) == 1 and len(refusals) == THREADS - 1
     assert Session.objects.filter(patient=patient).count() == 2

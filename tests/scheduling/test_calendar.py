@@ -9,7 +9,7 @@ from icalendar import Calendar
 from scheduling.calendar import course_calendar
 from scheduling.models import Course
 from scheduling.services import course_book, session_cancel, session_reschedule
-from tests.scheduling.conftest import MONDAY, NY
+from tests.scheduling.helpers import MONDAY, NY
 
 pytestmark = pytest.mark.usefixtures("frozen", "chairs")
 

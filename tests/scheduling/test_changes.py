@@ -10,7 +10,7 @@ from django.urls import reverse
 from portal.models import AuditEvent
 from scheduling.models import Chair, Session, SessionStatus
 from scheduling.services import course_book, course_cancel_rest, session_cancel, session_mark, session_reschedule
-from tests.scheduling.conftest import MONDAY, NY
+from tests.scheduling.helpers import MONDAY, NY
 
 pytestmark = pytest.mark.usefixtures("frozen", "chairs")
 

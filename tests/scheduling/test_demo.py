@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management import call_command
 
 from scheduling.models import Chair, Course, Session
-from tests.scheduling.conftest import NOW, NY
+from tests.scheduling.helpers import NOW, NY
 
 
 def test_seed_demo_books_one_course_for_the_demo_patient_and_is_idempotent(db, frozen, capsys):

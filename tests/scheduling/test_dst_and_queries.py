@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from scheduling.models import Session
 from scheduling.services import course_book
 from tests.factories import PatientFactory
-from tests.scheduling.conftest import MONDAY, NY, clear
+from tests.scheduling.helpers import MONDAY, NY, clear
 
 pytestmark = pytest.mark.usefixtures("chairs")
 

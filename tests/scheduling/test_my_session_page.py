@@ -5,21 +5,16 @@ import zoneinfo
 
 import pytest
 
-from scheduling.models import Chair, Course, Session
+from scheduling.models import Chair
+from tests.factories import SessionFactory
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 
 
 @pytest.fixture
 def session(patient):
-    chair = Chair.objects.create(name="Chair A")
-    start = dt.datetime(2031, 3, 3, 10, 0, tzinfo=NY)
-    course = Course.objects.create(
-        patient=patient, first_day=start.date(), sessions_per_week=2, weeks=1, start_time=dt.time(10, 0)
-    )
-    return Session.objects.create(
-        course=course, patient=patient, chair=chair, start=start,
-        end=start + dt.timedelta(minutes=60), occupied_until=start + dt.timedelta(minutes=180),
+    return SessionFactory(
+        patient=patient, chair=Chair.objects.create(name="Chair A"), start=dt.datetime(2031, 3, 3, 10, 0, tzinfo=NY)
     )
 
 

@@ -16,15 +16,10 @@ from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.notifications.plan import notifications_cancel, notifications_plan
 from scheduling.notifications.services import notifications_for_patient
 from scheduling.services import course_book, course_cancel_rest, session_cancel
-from tests.scheduling.conftest import MONDAY, NOW
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    clinic_time,
-    make_session,
-    sms_outbox,
-)
+from tests.factories import NotificationFactory
+from tests.scheduling.helpers import MONDAY, NOW, clinic_time, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 
 
@@ -88,7 +83,7 @@ def test_a_cancellation_notice_goes_out_and_names_the_cancelled_session(course):
     assert notice.status == Status.SENT
 
 
-def test_a_cancellation_notice_by_text_message_names_the_cancelled_session(course, sms_outbox):  # noqa: F811
+def test_a_cancellation_notice_by_text_message_names_the_cancelled_session(course, sms_outbox):
     patient = course.patient
     patient.email, patient.phone = "", "+12125550123"
     patient.save()
@@ -136,7 +131,7 @@ def test_no_row_of_a_cancelled_session_is_ever_sent_whatever_its_kind(course):
     first, *_ = course.sessions.all()
     # Even rows written the old way (a course message hanging on a session) stay unsent.
     for kind in (Kind.BOOKING_CONFIRMATION, Kind.CANCELLED, Kind.RESCHEDULED):
-        Notification.objects.create(session=first, kind=kind, send_at=NOW, session_sequence=99)
+        NotificationFactory(session=first, kind=kind, send_at=NOW, session_sequence=99)
     on_first = list(first.notifications.values_list("pk", flat=True))
     assert len(on_first) >= 5
 
@@ -157,7 +152,7 @@ def test_no_row_of_a_cancelled_session_is_ever_sent_whatever_its_kind(course):
 
 def test_a_row_cancelled_behind_the_outbox_is_not_sent_even_if_it_was_about_the_course(patient, chairs, frozen):
     session = make_session(patient, clinic_time(2026, 12, 7, 10))
-    Notification.objects.create(session=session, kind=Kind.BOOKING_CONFIRMATION, send_at=NOW)
+    NotificationFactory(session=session, kind=Kind.BOOKING_CONFIRMATION, send_at=NOW)
     session.status = SessionStatus.CANCELLED
     session.save()  # nobody told the outbox
 
@@ -255,11 +250,11 @@ def test_the_migration_moves_old_course_messages_onto_their_course(patient, chai
     move = import_module("scheduling.migrations.0004_notification_course").move_course_messages
     first = make_session(patient, clinic_time(2026, 12, 7, 10))
     second = make_session(patient, clinic_time(2026, 12, 9, 10), course=first.course)
-    old_confirmation = Notification.objects.create(session=first, kind=Kind.BOOKING_CONFIRMATION, send_at=NOW)
+    old_confirmation = NotificationFactory(session=first, kind=Kind.BOOKING_CONFIRMATION, send_at=NOW)
     old_notices = [
-        Notification.objects.create(session=s, kind=Kind.CANCELLED, send_at=NOW) for s in (first, second)
+        NotificationFactory(session=s, kind=Kind.CANCELLED, send_at=NOW) for s in (first, second)
     ]
-    reminder = Notification.objects.create(session=first, kind=Kind.REMINDER, send_at=NOW)
+    reminder = NotificationFactory(session=first, kind=Kind.REMINDER, send_at=NOW)
 
     with connection.schema_editor() as editor:
         move(apps, editor)

@@ -2,17 +2,15 @@
 own PostgreSQL connection: every one succeeds and each gets its own course-level notice."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connections
 
 from scheduling.models import Notification
 from scheduling.services import course_book, session_cancel
-from tests.scheduling.conftest import MONDAY
-from tests.scheduling.test_notification_support import _quiet_dispatcher_wakeups  # noqa: F401
+from tests.race import failures, race
+from tests.scheduling.helpers import MONDAY
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 
 
 def test_racing_cancellations_in_one_course_each_write_their_own_notice(cleared_patient, chairs, frozen):
@@ -20,23 +18,7 @@ def test_racing_cancellations_in_one_course_each_write_their_own_notice(cleared_
         patient=cleared_patient, first_day=MONDAY, sessions_per_week=2, weeks=2, start_time=dt.time(10)
     )
     sessions = list(course.sessions.all())
-    barrier = threading.Barrier(len(sessions))
-    crashes = []
-
-    def cancel(session):
-        try:
-            barrier.wait(timeout=20)
-            session_cancel(session=session)
-        except Exception as exc:  # noqa: BLE001 - any failure is a test failure below
-            crashes.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=cancel, args=(s,)) for s in sessions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    crashes = [repr(exc) for exc in failures(race(lambda session: session_cancel(session=session), sessions))]
 
     assert not crashes, crashes
     notices = Notification.objects.filter(kind=Notification.Kind.CANCELLED)

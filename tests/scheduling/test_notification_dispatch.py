@@ -21,14 +21,10 @@ from scheduling.notifications import sms
 from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.notifications.plan import notifications_plan
 from scheduling.notifications.services import notification_resend
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    clinic_time,
-    make_session,
-    sms_outbox,
-)
+from tests.factories import NotificationFactory
+from tests.scheduling.helpers import clinic_time, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 START = clinic_time(2026, 3, 4, 10)
 
@@ -113,7 +109,7 @@ def test_the_booking_confirmation_lists_every_session_with_the_calendar_attached
 
 def test_one_bad_row_never_stops_the_batch(planned, patient):
     bad = make_session(patient, START + dt.timedelta(days=2))
-    Notification.objects.create(session=bad, kind="no_such_kind", send_at=START - dt.timedelta(days=2))
+    NotificationFactory(session=bad, kind="no_such_kind", send_at=START - dt.timedelta(days=2))
     assert notifications_dispatch(now=START - dt.timedelta(hours=1)) == 1
     broken = Notification.objects.get(kind="no_such_kind")
     assert broken.status == Status.FAILED and "no_such_kind" in broken.last_error
@@ -287,13 +283,13 @@ def test_a_no_show_gets_no_no_driving_notice(planned):
 
 
 @pytest.mark.parametrize("contact", [{"email": "every@example.com"}, {"phone": "(555) 010-0177"}])
-def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, clinician):  # noqa: F811
+def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, clinician):
     person = Patient.objects.create(first_name="Eve", last_name="Ry", **contact)
     with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
         session = make_session(person, START, review_due=True)
         for kind in Kind.values:
             clinicians = kind == Kind.REVIEW_DUE_CLINICIANS
-            Notification.objects.create(
+            NotificationFactory(
                 session=session,
                 kind=kind,
                 audience="clinicians" if clinicians else "patient",
@@ -344,8 +340,8 @@ def test_a_session_cancelled_while_its_reminder_is_claimed_does_not_get_it(patie
 
 def test_a_reminder_written_without_an_expiry_still_expires_when_its_session_starts(patient):
     session = make_session(patient, START)
-    reminder = Notification.objects.create(session=session, kind=Kind.REMINDER, send_at=START - dt.timedelta(days=1))
-    notice = Notification.objects.create(session=session, kind=Kind.NO_DRIVING, send_at=session.end)
+    reminder = NotificationFactory(session=session, kind=Kind.REMINDER, send_at=START - dt.timedelta(days=1))
+    notice = NotificationFactory(session=session, kind=Kind.NO_DRIVING, send_at=session.end)
     assert notifications_dispatch(now=START + dt.timedelta(hours=2)) == 1
     reminder.refresh_from_db()
     notice.refresh_from_db()

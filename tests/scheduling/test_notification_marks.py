@@ -12,13 +12,9 @@ from scheduling.models import Notification
 from scheduling.notifications import dispatch
 from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.notifications.plan import notifications_plan
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    clinic_time,
-    make_session,
-)
+from tests.scheduling.helpers import clinic_time, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 START = clinic_time(2026, 3, 4, 10)
 NOW = START - dt.timedelta(days=1)

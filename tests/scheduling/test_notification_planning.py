@@ -11,14 +11,9 @@ from scheduling.models import Notification, SessionStatus
 from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.notifications.plan import NO_CONTACT, notifications_cancel, notifications_plan
 from scheduling.notifications.render import no_driving_context
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    clinic_time,
-    make_session,
-    sms_outbox,
-)
+from tests.scheduling.helpers import clinic_time, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 
 
@@ -136,7 +131,7 @@ def test_a_patient_with_no_email_and_no_phone_is_recorded_undeliverable_for_staf
     assert mail.outbox == []
 
 
-def test_a_patient_with_only_a_phone_gets_text_messages(sms_outbox, monday_morning):  # noqa: F811
+def test_a_patient_with_only_a_phone_gets_text_messages(sms_outbox, monday_morning):
     texter = Patient.objects.create(first_name="Tex", last_name="Ter", email="", phone="(555) 010-0199")
     session = make_session(texter, clinic_time(2026, 3, 3, 10))
     notifications_plan(sessions=[session])

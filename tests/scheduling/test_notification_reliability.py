@@ -36,12 +36,10 @@ from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.notifications.plan import notifications_plan
 from scheduling.notifications.services import notification_resend
 from scheduling.tasks import dispatch_notifications
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    make_session,
-)
+from tests.race import failures, race, successes
+from tests.scheduling.helpers import make_session
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,23 +188,8 @@ def test_a_real_smtp_exchange_delivers_plain_text_and_html_parts(sink, patient):
 
 def test_drill_1_two_dispatchers_at_once_send_each_message_exactly_once(sink, patient):
     expected = due_reminders(patient, 60)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def dispatcher():
-        try:
-            barrier.wait()
-            results.append(notifications_dispatch(batch_size=7))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()  # each thread has its own database connection
-
-    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(lambda: notifications_dispatch(batch_size=7), 2)  # each on its own connection
+    results, errors = successes(outcomes), failures(outcomes)
     assert errors == []
     assert sum(results) == 60 and all(results), results  # both really took part
     assert sorted(sink.ids()) == expected  # no message twice, none missing

@@ -8,10 +8,9 @@ from django.core import mail
 from scheduling.models import Notification
 from scheduling.notifications.dispatch import notifications_dispatch
 from scheduling.services import course_book, session_cancel, session_reschedule
-from tests.scheduling.conftest import MONDAY
-from tests.scheduling.test_notification_support import _quiet_dispatcher_wakeups  # noqa: F401
+from tests.scheduling.helpers import MONDAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 
 

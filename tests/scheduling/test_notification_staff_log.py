@@ -9,13 +9,9 @@ from django.urls import reverse
 from portal.models import AuditEvent, Patient
 from scheduling.models import Notification
 from scheduling.notifications.plan import notifications_plan
-from tests.scheduling.test_notification_support import (  # noqa: F401
-    _quiet_dispatcher_wakeups,
-    clinic_time,
-    make_session,
-)
+from tests.scheduling.helpers import clinic_time, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_dispatcher_wakeups")]
 Kind, Status = Notification.Kind, Notification.Status
 NOW = clinic_time(2026, 3, 2, 9)
 

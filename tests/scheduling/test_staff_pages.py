@@ -10,7 +10,7 @@ from portal.models import AuditEvent, ClinicSettings, Patient
 from scheduling.models import Chair, Course, Session, SessionStatus
 from scheduling.services import course_book
 from tests.factories import PatientFactory
-from tests.scheduling.conftest import MONDAY, NY, clear
+from tests.scheduling.helpers import MONDAY, NY, clear
 
 pytestmark = pytest.mark.usefixtures("frozen", "chairs")
 

@@ -5,7 +5,7 @@ client the trusted proxy names, and a client that is not the proxy cannot choose
 import pytest
 
 from screening.models import Screening
-from tests.screening.conftest import CONTACT, walk_checklist
+from tests.screening.helpers import CONTACT, walk_checklist
 
 PROXY = "10.0.0.2"
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from tests.screening.conftest import walk_checklist
+from tests.screening.helpers import walk_checklist
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_the_confirmation_page_and_email_never_say_eligible_approved_or_safe(
 ):
     from django.core import mail
 
-    from tests.screening.conftest import CONTACT
+    from tests.screening.helpers import CONTACT
 
     walk_checklist(client, all_no | ({flag: "yes"} if flag else {}))
     with django_capture_on_commit_callbacks(execute=True):

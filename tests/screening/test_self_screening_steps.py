@@ -4,7 +4,7 @@ import pytest
 
 from screening.models import Screening
 from screening.services import checklist_version_current
-from tests.screening.conftest import walk_checklist
+from tests.screening.helpers import walk_checklist
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.models import Patient
 from screening.models import Condition, Screening
 from screening.services import checklist_version_current, screening_submit
-from tests.screening.conftest import CONTACT, walk_checklist
+from tests.screening.helpers import CONTACT, walk_checklist
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from symptoms.models import SafetyAlert, SymptomReview
 from symptoms.phq9 import ITEMS
 from symptoms.services import phq9_record, safety_alert_resolve
+from tests.race import failures, race
 
 pytestmark = pytest.mark.django_db
 
@@ -162,10 +163,6 @@ class SlowBackend:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_retry_workers_at_once_email_an_alert_once(patient, clinician, settings):
-    import threading
-
-    from django.db import connection
-
     from symptoms.services import safety_alerts_notify_pending
 
     settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
@@ -173,19 +170,7 @@ def test_two_retry_workers_at_once_email_an_alert_once(patient, clinician, setti
     phq9_record(patient=patient, answers=[0] * 8 + [1])
     SlowBackend.sent = []  # the first, after-commit try: this test is about the retries
     SafetyAlert.objects.update(clinicians_notified_at=None)
-    barrier = threading.Barrier(2)
-
-    def worker():
-        try:
-            barrier.wait()
-            safety_alerts_notify_pending()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = failures(race(safety_alerts_notify_pending, 2))
+    assert errors == []
     assert len(SlowBackend.sent) == 1
     assert SafetyAlert.objects.get().clinicians_notified_at is not None
