@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from portal.validators import CleanTextMixin
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
@@ -16,7 +18,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
-class InvitationAcceptForm(forms.Form):
+class InvitationAcceptForm(CleanTextMixin, forms.Form):
     password1 = forms.CharField(
         label=_("Choose a password"),
         strip=False,

@@ -23,6 +23,7 @@ from django.utils import timezone
 from portal.clients import client_ip
 from portal.clock import clinic_today
 from portal.models import AuditEvent, Invitation, Patient, Role, User
+from portal.validators import NoControlCharacters
 
 PHONE_RE = re.compile(r"^\+?[0-9 ().\-]{7,20}$")
 
@@ -40,15 +41,20 @@ def phone_normalise(phone: str) -> str:
     return phone
 
 
-def text_value(value: Any, *, field: str) -> str:
-    """`value` as text for `field`: None reads as empty; anything that is not text, or
-    text with a NUL character (which PostgreSQL cannot store), is refused, not crashed on."""
+def text_value(value: Any, *, field: str, multiline: bool = False) -> str:
+    """`value` as text for `field`: None reads as empty; anything that is not text, text with
+    a NUL character (which PostgreSQL cannot store) or with other control characters (line
+    breaks too, unless `multiline`) is refused, not crashed on."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise ValidationError({field: "Enter this as text."})
     if "\x00" in value:
         raise ValidationError({field: "Remove the unusual (null) characters from this text."})
+    try:
+        NoControlCharacters(multiline=multiline)(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
     return value
 
 
@@ -174,7 +180,7 @@ def staff_create(
     if len(first_name) > 150 or len(last_name) > 150:
         raise ValidationError({"last_name": "Names can be at most 150 characters."})
     if password is not None:
-        password = text_value(password, field="password")
+        password = text_value(password, field="password", multiline=True)
     try:
         validate_email(email)
         if len(email) > 254:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Patient
+from portal.validators import CleanTextMixin
 from scheduling.models import Chair, OpeningHours, SessionStatus
 
 WEEKDAY_CHOICES = [(str(value), label) for value, label in OpeningHours.Weekday.choices]
@@ -38,7 +39,7 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-class BookingForm(forms.Form):
+class BookingForm(CleanTextMixin, forms.Form):
     patient = forms.ModelChoiceField(
         label=_("Patient"),
         queryset=Patient.objects.all(),
@@ -118,7 +119,7 @@ def slots_from_post(data) -> tuple[list[tuple[dt.date, dt.time, int | None]] | N
     return slots, errors
 
 
-class RegisterPatientForm(forms.Form):
+class RegisterPatientForm(CleanTextMixin, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     email = forms.EmailField(label=_("Email"), required=False)
@@ -130,7 +131,7 @@ class RegisterPatientForm(forms.Form):
     )
 
 
-class OnePageForm(forms.Form):
+class OnePageForm(CleanTextMixin, forms.Form):
     """Several small forms share one page: each gets its own id prefix, so labels stay unique."""
 
     id_prefix = "form"

@@ -266,7 +266,7 @@ def session_cancel(
                 "cancelled. Change the mark instead if it was wrong."
             )
         locked.status = SessionStatus.CANCELLED
-        locked.status_reason = text_value(reason, field="reason").strip()[:300]
+        locked.status_reason = text_value(reason, field="reason", multiline=True).strip()[:300]
         locked.sequence += 1
         locked.save(update_fields=["status", "status_reason", "sequence", "updated_at"])
         # review_due first: cancelling the outbox rows re-syncs the review notices from it.
@@ -303,7 +303,7 @@ def course_cancel_rest(
         )
         if not pending:
             return 0
-        reason = text_value(reason, field="reason").strip()[:300]
+        reason = text_value(reason, field="reason", multiline=True).strip()[:300]
         Session.objects.filter(pk__in=[s.pk for s in pending]).update(
             status=SessionStatus.CANCELLED, status_reason=reason, sequence=F("sequence") + 1, updated_at=now
         )
@@ -393,7 +393,7 @@ def _session_move(locked: Session, *, move: Move, by: User | None, reason: str, 
     notifications_cancel(sessions=[locked])
     locked.start, locked.end, locked.occupied_until = planned.start, planned.end, planned.until
     locked.chair = planned.chair
-    locked.status_reason = text_value(reason, field="reason").strip()[:300]
+    locked.status_reason = text_value(reason, field="reason", multiline=True).strip()[:300]
     locked.sequence += 1
     locked.save(update_fields=["start", "end", "occupied_until", "chair", "status_reason", "sequence", "updated_at"])
     _review_recompute(course_ids=[locked.course_id])
@@ -445,7 +445,7 @@ def session_mark(
             return session
         previous = locked.status
         locked.status = status
-        locked.status_reason = text_value(reason, field="reason").strip()[:300]
+        locked.status_reason = text_value(reason, field="reason", multiline=True).strip()[:300]
         locked.save(update_fields=["status", "status_reason", "updated_at"])
         if status == SessionStatus.NO_SHOW:
             # A patient who did not come gets no no-driving notice for an infusion they never had.

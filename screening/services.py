@@ -44,7 +44,7 @@ def clearance_record(
         raise PermissionDenied("Only a clinician can record a clearance.")
     if decision not in Clearance.Decision.values:
         raise ValidationError({"decision": "Choose cleared, not suitable, or needs more information."})
-    note = text_value(note, field="note").strip()
+    note = text_value(note, field="note", multiline=True).strip()
     if decision != Clearance.Decision.CLEARED and not note:
         raise ValidationError({"note": "Add a note that says why, so the front desk and patient know what comes next."})
     with transaction.atomic():

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.validators import CleanTextMixin
 from screening.forms import DescribedErrorsMixin
 from symptoms.phq9 import ITEMS
 
@@ -22,7 +23,7 @@ def phq9_answers_read(data) -> tuple[list[int | None], list[int]]:
     return answers, missing
 
 
-class AlertReviewForm(DescribedErrorsMixin, forms.Form):
+class AlertReviewForm(DescribedErrorsMixin, CleanTextMixin, forms.Form):
     """One per open alert on a page, so each gets its own ids."""
 
     def __init__(self, *args, alert_id: int, **kwargs):

@@ -131,7 +131,7 @@ def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str, requ
     """A clinician records their review of an item-9 alert; only then does it close."""
     if clinician is None or not getattr(clinician, "is_clinician", False):
         raise PermissionDenied("Only a clinician can review an item-9 alert.")
-    note = text_value(note, field="note").strip()
+    note = text_value(note, field="note", multiline=True).strip()
     if not note:
         raise ValidationError({"note": "Write what you did (for example: called the patient, safety plan agreed)."})
     with transaction.atomic():

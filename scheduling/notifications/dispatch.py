@@ -22,7 +22,7 @@ from time import monotonic
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import BadHeaderError, get_connection
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -189,10 +189,18 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(settings.NOTIFICATION_RETRY_SECONDS * 2 ** max(attempts - 1, 0), 3600))
 
 
+def failure_note(exc: BaseException) -> str:
+    """What the log and the staff's message log say of a failure. A header error quotes the
+    header, and a subject can name the patient: its text is withheld."""
+    if isinstance(exc, BadHeaderError):
+        return "BadHeaderError: a subject or address contained a line break (its text is not recorded)."
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
 def _record_failure(row: Notification, exc: BaseException, now: dt.datetime) -> None:
     """Try again later with backoff, or give up: `failed`, for staff to resend."""
     attempts = row.attempts + 1
-    note = f"{type(exc).__name__}: {exc}"[:500]
+    note = failure_note(exc)
     ours = Notification.objects.filter(pk=row.pk, status=Status.SENDING)
     if _is_transient(exc) and attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
         logger.warning("Notification %s not sent, attempt %s; will retry: %s", row.pk, attempts, note)
@@ -221,6 +229,8 @@ def _attempt(row, courses, out: _Outbound, now, clinic) -> tuple[str, str] | Non
     except Exception as exc:  # noqa: BLE001 - one bad row never stops the batch
         if _is_transient(exc):
             out.close()  # the SMTP connection may be broken: the next email opens a new one
+        elif isinstance(exc, BadHeaderError):
+            logger.error("Notification %s failed: %s", row.pk, failure_note(exc))
         else:
             logger.exception("Notification %s failed", row.pk)
         _record_failure(row, exc, now)

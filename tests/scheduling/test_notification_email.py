@@ -81,7 +81,7 @@ def test_a_session_message_has_no_attachment(patient):
     assert list(received.iter_attachments()) == []
 
 
-def test_a_name_with_a_line_break_never_adds_a_header(patient, clinician):
+def test_a_name_with_a_line_break_never_adds_a_header(patient, clinician, caplog):
     patient.last_name = "Archer\nBcc: everyone@example.com"
     patient.save()
     with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
@@ -93,3 +93,6 @@ def test_a_name_with_a_line_break_never_adds_a_header(patient, clinician):
     assert all("Bcc" not in str(_received(m)) for m in mail.outbox)
     row = Notification.objects.get()
     assert row.status == Status.FAILED and "BadHeaderError" in row.last_error
+    # Neither the staff's message log nor the log lines carry the patient's name.
+    assert "Archer" not in row.last_error
+    assert "Archer" not in caplog.text
