@@ -1,7 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
+from portal.clients import client_ip
+from portal.throttle import throttle_hit, throttle_key
 from portal.validators import CleanTextMixin
 
 
@@ -44,3 +47,19 @@ class ChannelForm(forms.Form):
         choices=[("email", _("Email")), ("sms", _("Text message"))],
         widget=forms.RadioSelect,
     )
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Resets go out at most EMAILS_PER_ADDRESS_PER_HOUR times an hour to one address and
+    PASSWORD_RESETS_PER_CLIENT_PER_HOUR times from one client. Past a limit nothing is sent and
+    the page says what it always says, so the limit tells nobody whether an account exists."""
+
+    def save(self, *args, request=None, **kwargs):
+        limit = settings.PASSWORD_RESETS_PER_CLIENT_PER_HOUR
+        if not throttle_hit(key=throttle_key("reset-client", client_ip(request) or ""), limit=limit):
+            return None
+        return super().save(*args, request=request, **kwargs)
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        if throttle_hit(key=throttle_key("email", to_email), limit=settings.EMAILS_PER_ADDRESS_PER_HOUR):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, **kwargs)

@@ -233,6 +233,10 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset links live one day
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 # Self-screenings one address may send in an hour (screening.services), against floods.
 SCREENING_SUBMISSIONS_PER_HOUR = env.int("SCREENING_SUBMISSIONS_PER_HOUR", default=10)
+# Emails anyone can trigger by typing an address (password resets, screening confirmations):
+# at most this many an hour to one address, and password resets from one client.
+EMAILS_PER_ADDRESS_PER_HOUR = env.int("EMAILS_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESETS_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESETS_PER_CLIENT_PER_HOUR", default=10)
 
 # Two-step sign-in (django-otp) is required of front-desk staff, clinicians and superusers. A new
 # staff account has STAFF_TWO_FACTOR_GRACE_HOURS from its first sign-in to set up an

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import views
-from portal.forms import EmailAuthenticationForm
+from portal.forms import EmailAuthenticationForm, ThrottledPasswordResetForm
 from portal.two_factor import views as two_factor_views
 
 urlpatterns = [
@@ -28,6 +28,11 @@ urlpatterns = [
     path("accounts/after-login/", views.after_login, name="after-login"),
     path("accounts/keepalive/", views.keepalive, name="keepalive"),
     path("accounts/invite/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("learn/", include("education.urls")),
     # PHQ-9 reviews lived under /screening/symptoms/ until they became the symptoms app.

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from portal.models import Patient, User
 from portal.services import audit_record, patient_register, text_value
+from portal.throttle import throttle_hit, throttle_key
 from screening.models import (
     ChecklistVersion,
     Clearance,
@@ -169,25 +169,10 @@ def checklist_evaluate(*, answers: Mapping[str, str], version: ChecklistVersion 
 
 
 def submission_rate_limited(*, client: str, limit: int | None = None, window: int = 3600) -> bool:
-    """Count one anonymous submission from `client` (an IP address); True once over the limit.
-
-    The counter lives in the cache (Redis in production): atomic increments, and it
-    expires by itself after `window` seconds. When the cache is down the limit is not
-    applied (False): a patient's screening must reach the clinic whatever Redis does.
-    """
-    limit = limit if limit is not None else getattr(settings, "SCREENING_SUBMISSIONS_PER_HOUR", 10)
-    key = f"screening:submit:{client or 'unknown'}"
-    try:
-        cache.add(key, 0, timeout=window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            count = 1
-    except Exception:  # noqa: BLE001 - cache (Redis) down: take the screening rather than lose a referral
-        logger.warning("screening rate limit not counted: the cache does not answer")
-        return False
-    return count > limit
+    """Count one anonymous submission from `client` (an IP address); True once over the limit
+    (never while the cache is down: a screening must reach the clinic whatever Redis does)."""
+    limit = limit if limit is not None else settings.SCREENING_SUBMISSIONS_PER_HOUR
+    return not throttle_hit(key=throttle_key("screening-submit", client), limit=limit, window=window)
 
 
 def _submission_check(*, answers, version: ChecklistVersion, submission_key: str, consent: bool) -> Evaluation:
@@ -271,6 +256,10 @@ def screening_submit(
 def _confirmation_send(*, screening: Screening) -> None:
     patient = screening.patient
     if not patient.email:
+        return
+    if not throttle_hit(key=throttle_key("email", patient.email), limit=settings.EMAILS_PER_ADDRESS_PER_HOUR):
+        # Anyone can type any address: the clinic's emails never become a way to flood one.
+        logger.warning("screening confirmation to patient %s not sent: hourly limit for the address", patient.pk)
         return
     context = {
         "patient": patient,
