@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.clock import local
 from portal.models import Patient, Role, User
 from portal.services import audit_record, text_value
 from scheduling.models import Session
@@ -45,6 +46,14 @@ def _phq9_check(*, patient: Patient, answers, session) -> None:
             raise ValidationError("This review point belongs to another patient's course.", code="other_patient")
         if session.is_cancelled:
             raise ValidationError("This session was cancelled, so it is not a review point.", code="cancelled")
+        if session.end > timezone.now():
+            # The questionnaire asks about the weeks of treatment so far: answered days before the
+            # session it reviews, it would be final and describe the wrong time.
+            raise ValidationError(
+                "This questionnaire opens when your session on %(day)s has ended.",
+                code="not_yet",
+                params={"day": local(session.end).strftime("%A, %B %-d")},
+            )
 
 
 def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, request=None) -> SymptomReview:

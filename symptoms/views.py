@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -56,6 +57,9 @@ def answer(request, session_pk: int | None = None):
             Session.objects.for_user(request.user).filter(patient=patient, review_due=True).not_cancelled(),
             pk=session_pk,
         )
+    if session is not None and session.end > timezone.now():
+        messages.info(request, _("This questionnaire opens when that session has ended."))
+        return redirect("symptoms:home")
     existing = SymptomReview.objects.filter(patient=patient, session=session).first()
     if existing is not None:
         messages.info(request, _("You already answered this questionnaire. Your first answers stand."))
