@@ -144,3 +144,11 @@ def test_production_hashes_passwords_with_argon2id_and_upgrades_older_hashes(cli
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$v=19$m=47104,t=1,p=1$")
     assert user.check_password(PASSWORD)
+
+
+def test_the_plain_text_invitation_shows_a_name_as_typed(front_desk):
+    patient = PatientFactory(first_name="Zoë O'Brien & <Sam>", email="zoe@example.com")
+    services.patient_invite(patient=patient, invited_by=front_desk)
+    body = mail.outbox[0].body
+    assert "Hello Zoë O'Brien & <Sam>," in body
+    assert "&#x27;" not in body and "&amp;" not in body
