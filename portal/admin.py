@@ -38,12 +38,32 @@ class PatientAdmin(admin.ModelAdmin):
     search_fields = ["last_name", "first_name", "email", "phone"]
     raw_id_fields = ["user"]
 
+    def save_model(self, request, obj, form, change):
+        """Every change to a patient record reaches the portal's own audit trail: who, when,
+        which fields, and their old and new values."""
+        super().save_model(request, obj, form, change)
+        fields = {
+            name: {"old": _plain(form.initial.get(name)), "new": _plain(form.cleaned_data.get(name))}
+            for name in form.changed_data
+        }
+        action = "patient.change_admin" if change else "patient.add_admin"
+        audit_record(actor=request.user, action=action, patient=obj, obj=obj, request=request, detail={"fields": fields})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         patient = Patient.objects.filter(pk=object_id).first() if str(object_id).isascii() and str(object_id).isdigit() else None
         if patient is not None and response.status_code == 200:
             audit_record(actor=request.user, action="patient.view_admin", patient=patient, obj=patient, request=request)
         return response
+
+
+def _plain(value):
+    """A form value as JSON can hold it: a related row by its key, a date as ISO text."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 @admin.register(Invitation)

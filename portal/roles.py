@@ -8,10 +8,9 @@ from portal.models import Role
 # is skipped; post_migrate runs again once it exists.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PATIENT: [],
+    # Front desk registers and edits patients on the staff pages, which audit each change;
+    # never in the admin, where every field (the account link and email included) is open.
     Role.FRONT_DESK: [
-        "portal.view_patient",
-        "portal.add_patient",
-        "portal.change_patient",
         "scheduling.view_chair",
         "scheduling.view_course",
         "scheduling.add_course",
@@ -57,4 +56,5 @@ def roles_sync(**kwargs):
             found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
             if found:
                 wanted.append(found)
-        group.permissions.add(*wanted)
+        # set, not add: a permission taken out of this list is taken from the role at the next migrate.
+        group.permissions.set(wanted)
