@@ -374,7 +374,9 @@ def world(patient, front_desk, clinician, settings):
                          booked_by=front_desk)
     sessions = list(course.sessions.all())
     session_cancel(session=sessions[1], by=front_desk, reason="Patient unwell")
-    review_point = next(s for s in course.sessions.all() if s.review_due)
+    # A review point opens once its session has ended: one that ended yesterday (the course's own
+    # 5th session is still ahead).
+    review_point = make_session(patient, timezone.now() - dt.timedelta(days=1, hours=2), review_due=True)
     review = phq9_record(patient=patient, answers=[1, 2, 1, 1, 0, 1, 0, 0, 1])
 
     unreachable = Patient.objects.create(first_name="Una", last_name="Reach", email="", phone="")
