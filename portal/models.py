@@ -112,7 +112,12 @@ class PatientQuerySet(models.QuerySet):
         return self.none()
 
     def with_email(self, email: str):
-        return self.filter(email__iexact=email.strip())
+        """The patient on file with this email (a held referral's record never counts)."""
+        return self.filter(email__iexact=email.strip(), held_for__isnull=True)
+
+    def held(self):
+        """Records of anonymous screenings that typed another patient's email, not yet reconciled."""
+        return self.filter(held_for__isnull=False)
 
     def cleared(self):
         """Patients whose newest clinician decision is "cleared": the only ones a course can be booked for.
@@ -150,15 +155,26 @@ class Patient(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # An anonymous screening that typed the email of a patient already on file is never
+    # merged into that record: it is held on a record of its own, pointing at the one it
+    # may belong to, until staff reconcile it or the email's owner confirms it.
+    held_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="held_referrals", editable=False
+    )
 
     objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
         constraints = [
-            # One record per email: a second screening with the same email lands on
-            # the same patient instead of creating a duplicate.
-            models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="patient_email_ci_unique"),
+            # One record per email. A held referral (an anonymous screening that typed an email
+            # already on file) keeps the typed email beside the record it may belong to.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email="") & models.Q(held_for__isnull=True),
+                name="patient_email_ci_unique",
+            ),
+            models.CheckConstraint(condition=~models.Q(held_for=models.F("pk")), name="patient_not_held_for_itself"),
         ]
 
     def __str__(self):

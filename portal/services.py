@@ -81,7 +81,7 @@ def audit_record(
     )
 
 
-def _patient_details_clean(*, first_name, last_name, email, phone, date_of_birth) -> dict:
+def patient_details_clean(*, first_name, last_name, email, phone, date_of_birth) -> dict:
     """The patient's details trimmed and checked, or a ValidationError naming every field to fix."""
     errors: dict[str, str] = {}
     texts = {}
@@ -140,7 +140,7 @@ def patient_register(
     An existing record is never overwritten from here: someone typing another
     person's email must not be able to change that person's details.
     """
-    details = _patient_details_clean(
+    details = patient_details_clean(
         first_name=first_name, last_name=last_name, email=email, phone=phone, date_of_birth=date_of_birth
     )
     email = details["email"]
@@ -158,6 +158,16 @@ def patient_register(
         if existing is None:
             raise
         return existing
+    return patient
+
+
+def patient_hold(*, details: dict, held_for: Patient) -> Patient:
+    """A record for someone who typed the email of `held_for` without proving it is theirs:
+    their details as typed, kept apart until staff reconcile it or the email's owner confirms.
+    `details` comes from patient_details_clean."""
+    with transaction.atomic():
+        patient = Patient.objects.create(**details, held_for=held_for)
+        audit_record(actor=None, action="patient.held", patient=patient, obj=patient, detail={"held_for": held_for.pk})
     return patient
 
 

@@ -152,6 +152,10 @@ class Screening(models.Model):
     consent_at = models.DateTimeField()
     # One submission per screening form shown: a replayed final step hits this unique key.
     submission_key = models.CharField(max_length=64, unique=True)
+    # A held referral (its patient record is held for one already on file): a one-time link
+    # to the email typed lets its owner confirm it; only the link's hash is stored.
+    owner_token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    owner_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The clinician's decision on this referral (None while it waits).
     clearance = models.ForeignKey(
         Clearance, null=True, blank=True, on_delete=models.SET_NULL, related_name="screenings"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.models import Patient, User
-from portal.services import audit_record, patient_register, text_value
+from portal.services import audit_record, patient_details_clean, patient_hold, patient_register, text_value
 from portal.throttle import throttle_hit, throttle_key
 from screening.models import (
     ChecklistVersion,
@@ -42,6 +44,11 @@ def clearance_record(
     """A clinician's decision that the patient may (or may not yet) be booked."""
     if clinician is None or not getattr(clinician, "is_clinician", False):
         raise PermissionDenied("Only a clinician can record a clearance.")
+    if patient.held_for_id:
+        raise ValidationError(
+            "This referral typed the email of a patient already on file. Compare the two and say whether they are "
+            "the same person before deciding."
+        )
     if decision not in Clearance.Decision.values:
         raise ValidationError({"decision": "Choose cleared, not suitable, or needs more information."})
     note = text_value(note, field="note", multiline=True).strip()
@@ -191,6 +198,17 @@ def _submission_check(*, answers, version: ChecklistVersion, submission_key: str
     return evaluation
 
 
+def _anonymous_patient(**typed) -> tuple[Patient, str]:
+    """The record an anonymous screening goes on, and the owner's confirmation token ("" if none).
+    A new email makes a new patient; an email already on file is never merged into that
+    record, nor changes it: the screening is held apart (see referral_reconcile)."""
+    details = patient_details_clean(**typed)
+    on_file = Patient.objects.with_email(details["email"]).first() if details["email"] else None
+    if on_file is None:
+        return patient_register(**details), ""
+    return patient_hold(details=details, held_for=on_file), secrets.token_urlsafe(32)
+
+
 def screening_submit(
     *,
     answers: Mapping[str, str],
@@ -207,9 +225,9 @@ def screening_submit(
 ) -> Screening:
     """Store a completed checklist for the clinic, with the patient's consent.
 
-    Without consent nothing is stored. The same email lands on the same Patient;
-    a signed-in patient's screening goes on their own record (`patient`), whatever they type.
-    The screening is stored whole or not at all, in a fixed number of queries
+    Without consent nothing is stored. A signed-in patient's screening goes on their own
+    record (`patient`), whatever they type; an anonymous one never lands on a record it has
+    not proved is its own (_anonymous_patient). The screening is stored whole or not at all, in a fixed number of queries
     whatever the number of conditions; the confirmation email goes after commit.
     """
     evaluation = _submission_check(answers=answers, version=version, submission_key=submission_key, consent=consent)
@@ -218,21 +236,17 @@ def screening_submit(
         {"code": item["code"], "question": item["plain"], "term": item["term"], "answer": answers[item["code"]]}
         for item in version.conditions
     ]
+    owner_token = ""
     try:
         with transaction.atomic():
             if patient is None:
-                patient = patient_register(
+                patient, owner_token = _anonymous_patient(
                     first_name=first_name, last_name=last_name, email=email, phone=phone, date_of_birth=date_of_birth
                 )
             screening = Screening.objects.create(
-                patient=patient,
-                version=version,
-                answers=answered,
-                outcome=evaluation.outcome,
-                flagged=list(evaluation.flagged),
-                submitted_at=now,
-                consent_at=now,
-                submission_key=submission_key,
+                owner_token_hash=token_hash(owner_token) if owner_token else "", patient=patient, version=version,
+                answers=answered, outcome=evaluation.outcome, flagged=list(evaluation.flagged),
+                submitted_at=now, consent_at=now, submission_key=submission_key,
             )
             audit_record(
                 actor=getattr(request, "user", None) if request else None,
@@ -249,11 +263,12 @@ def screening_submit(
                 code="already_sent",
             ) from None
         raise
-    transaction.on_commit(lambda: _confirmation_send(screening=screening))
+    send = _owner_confirmation_send if owner_token else _confirmation_send
+    transaction.on_commit(lambda: send(screening=screening, token=owner_token))
     return screening
 
 
-def _confirmation_send(*, screening: Screening) -> None:
+def _confirmation_send(*, screening: Screening, token: str = "") -> None:
     patient = screening.patient
     if not patient.email:
         return
@@ -309,6 +324,103 @@ def screening_decide(
         screening.clearance = clearance
     return clearance
 
+
+
+# --- Held referrals: an anonymous screening that typed an email already on file -------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _owner_confirmation_send(*, screening: Screening, token: str) -> None:
+    """Ask the owner of the typed email whether the screening is theirs. It greets no one by
+    name and repeats nothing typed: whoever sent it may not be the address's owner."""
+    from django.urls import reverse
+
+    address = screening.patient.email
+    if not throttle_hit(key=throttle_key("email", address), limit=settings.EMAILS_PER_ADDRESS_PER_HOUR):
+        logger.warning("held referral %s: owner confirmation not sent, hourly limit for the address", screening.pk)
+        return
+    context = {
+        "link": settings.SITE_URL.rstrip("/") + reverse("screening:confirm", args=[token]),
+        "CLINIC_NAME": settings.CLINIC_NAME,
+        "CLINIC_PHONE": settings.CLINIC_PHONE,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"A message from {getattr(settings, 'CLINIC_MESSAGE_NAME', settings.CLINIC_NAME)}",
+        body=render_to_string("screening/emails/owner_confirm.txt", context),
+        to=[address],
+    )
+    message.attach_alternative(render_to_string("screening/emails/owner_confirm.html", context), "text/html")
+    try:
+        message.send()
+    except OSError:
+        logger.warning("held referral %s: owner confirmation email failed", screening.pk)
+
+
+def _names_match(a: Patient, b: Patient) -> bool:
+    def key(p):
+        return (" ".join(p.first_name.split()).casefold(), " ".join(p.last_name.split()).casefold())
+
+    same_birth = a.date_of_birth is None or b.date_of_birth is None or a.date_of_birth == b.date_of_birth
+    return key(a) == key(b) and same_birth
+
+
+def _held_screening_attach(*, screening: Screening, actor: User | None, action: str, request=None) -> None:
+    held = screening.patient
+    on_file = held.held_for
+    Screening.objects.filter(pk=screening.pk).update(patient=on_file, owner_token_hash="")
+    screening.patient = on_file
+    audit_record(actor=actor, action=action, patient=on_file, obj=screening, request=request,
+                 detail={"held_record": held.pk})
+
+
+def referral_reconcile(*, screening: Screening, by: User, same_person: bool, request=None) -> Screening:
+    """Staff compare a held referral with the record on file: the same person moves the
+    screening onto that record (its details unchanged); another person keeps a record of
+    their own, without the email that belongs to someone else."""
+    if not getattr(by, "is_clinic_staff", False):
+        raise PermissionDenied("Only clinic staff can reconcile a referral.")
+    with transaction.atomic():
+        screening = Screening.objects.select_for_update(of=("self",)).select_related("patient__held_for").get(pk=screening.pk)
+        held = screening.patient
+        if not held.held_for_id:
+            raise ValidationError("This referral was already reconciled; reload the page to see where it went.")
+        if same_person:
+            _held_screening_attach(screening=screening, actor=by, action="referral.reconciled.same", request=request)
+        else:
+            Patient.objects.filter(pk=held.pk).update(held_for=None, email="")
+            Screening.objects.filter(pk=screening.pk).update(owner_token_hash="")
+            audit_record(actor=by, action="referral.reconciled.other", patient=held, obj=screening, request=request,
+                         detail={"email_removed": held.email})
+            screening.patient.refresh_from_db()
+    return screening
+
+
+def referral_owner_confirm(*, token: str, request=None) -> tuple[Screening | None, bool]:
+    """The email's owner says a held referral is theirs. With the same name (and date of
+    birth where both have one) it joins their record; otherwise staff reconcile it, knowing
+    the owner confirmed. Returns (screening or None for an unknown link, joined)."""
+    if not token or len(token) > 100:
+        return None, False
+    with transaction.atomic():
+        screening = (
+            Screening.objects.select_for_update(of=("self",))
+            .select_related("patient__held_for")
+            .filter(owner_token_hash=token_hash(token), patient__held_for__isnull=False)
+            .first()
+        )
+        if screening is None:
+            return None, False
+        if _names_match(screening.patient, screening.patient.held_for):
+            _held_screening_attach(screening=screening, actor=None, action="referral.confirmed_by_owner",
+                                   request=request)
+            return screening, True
+        Screening.objects.filter(pk=screening.pk).update(owner_token_hash="", owner_confirmed_at=timezone.now())
+        audit_record(actor=None, action="referral.owner_confirmed", patient=screening.patient, obj=screening,
+                     request=request)
+    return screening, False
 
 
 # Informed consent lives in its own module; these are its public services.

@@ -12,4 +12,6 @@ urlpatterns = [
     path("sent/", views.sent, name="sent"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/decide/", views.decide, name="decide"),
+    path("<int:pk>/reconcile/", views.reconcile, name="reconcile"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
 ]

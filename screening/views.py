@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.clients import client_ip
-from portal.decorators import clinician_required
+from portal.decorators import clinician_required, staff_required
 from portal.models import Patient
 from portal.services import audit_record
 from screening import services
@@ -297,3 +297,44 @@ def decide(request, pk: int):
             )
             return redirect(reverse("screening:detail", args=[screening.pk]))
     return render(request, "screening/detail.html", _detail_context(request, screening, form), status=200)
+
+
+@never_cache
+@require_POST
+@staff_required
+def reconcile(request, pk: int):
+    """Front desk or a clinician says whether a held referral is the patient on file."""
+    screening = get_object_or_404(Screening.objects.for_user(request.user).select_related("patient"), pk=pk)
+    same_person = request.POST.get("same_person")
+    if same_person not in ("yes", "no"):
+        messages.error(request, _("Choose whether the two are the same person."))
+        return redirect(reverse("screening:detail", args=[pk]))
+    try:
+        screening = services.referral_reconcile(
+            screening=screening, by=request.user, same_person=same_person == "yes", request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if same_person == "yes":
+            messages.success(request, _("The screening is now on %(name)s's record.") % {"name": screening.patient.full_name})
+        else:
+            messages.success(request, _("The screening keeps a record of its own, without the other patient's email."))
+    return redirect(reverse("screening:detail", args=[pk]))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token: str):
+    """The owner of an email confirms a screening sent with it. GET only shows the button, so
+    a mail scanner that opens links confirms nothing."""
+    if request.method == "GET":
+        known = Screening.objects.filter(
+            owner_token_hash=services.token_hash(token), patient__held_for__isnull=False
+        ).exists() if len(token) <= 100 else False
+        return render(request, "screening/confirm.html", {"known": known, "token": token}, status=200 if known else 404)
+    screening, joined = services.referral_owner_confirm(token=token, request=request)
+    return render(
+        request, "screening/confirm.html", {"known": screening is not None, "done": True, "joined": joined},
+        status=200 if screening is not None else 404,
+    )

@@ -59,6 +59,7 @@ ANONYMOUS_TEMPLATES = {
     "screening/send.html",
     "screening/rate_limited.html",
     "screening/sent.html",
+    "screening/confirm.html",
     "registration/login.html",
     "registration/locked_out.html",
     "registration/password_reset_form.html",
@@ -131,6 +132,9 @@ EXCLUDED_TEMPLATES = {
     "emails/invitation.html": "email",
     "registration/password_reset_email.html": "email (plain text)",
     "screening/emails/confirmation.html": "email",
+    "screening/emails/owner_confirm.html": "email",
+    "screening/emails/consent_copy.html": "email",
+    "screening/_consent_body.html": "partial of the consent pages and the signed copy email",
     "scheduling/notifications/email_base.html": "email layout",
     "scheduling/notifications/booking_confirmation.html": "email",
     "scheduling/notifications/cancelled.html": "email",
@@ -508,6 +512,9 @@ def anonymous_journey(page, sweep, world, settings):
     sweep.check(page, "registration/invitation_accept.html", "invitation form with errors")
     page.goto("/accounts/invite/not-a-real-token/")
     sweep.check(page, "registration/invitation_invalid.html")
+    # The link that asks an email's owner to confirm a screening sent with their address.
+    page.goto("/screening/confirm/not-a-real-link/")
+    sweep.check(page, "screening/confirm.html", "a link that does not work")
 
     # A form sent after the CSRF cookie is gone (last: it drops the browser's cookies).
     page.goto("/accounts/login/")

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def referral(patient, all_no, version):
     """Alice's screening, flagged for epilepsy."""
     return screening_submit(answers=all_no | {"epilepsy": "yes"}, version=version, submission_key="alice-1",
-                            consent=True, first_name="Alice", last_name="Archer", email=patient.email)
+                            consent=True, first_name="Alice", last_name="Archer", email=patient.email, patient=patient)
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_the_me_panel_costs_a_fixed_number_of_queries(rf, patient, version, all_
 
     for n in range(5):
         screening_submit(answers=all_no, version=version, submission_key=f"m{n}", consent=True,
-                         first_name="Alice", last_name="Archer", email=patient.email)
+                         first_name="Alice", last_name="Archer", email=patient.email, patient=patient)
     request = rf.get("/me/")
     request.user = patient.user
     with django_assert_max_num_queries(3):

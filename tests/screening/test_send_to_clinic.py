@@ -61,13 +61,16 @@ def test_the_service_refuses_without_consent(all_no, version):
     assert Screening.objects.count() == 0
 
 
-def test_sending_again_with_the_same_email_attaches_to_the_same_patient(client, all_no):
+def test_sending_again_with_the_same_email_is_held_apart_never_merged(client, all_no):
+    # Security review #2: an anonymous screening never lands on the record that owns the email.
     walk_checklist(client, all_no)
     client.post("/screening/send/", CONTACT)
     walk_checklist(client, all_no | {"epilepsy": "yes"})
     client.post("/screening/send/", CONTACT | {"email": "CAROL@example.com"})
-    assert Patient.objects.count() == 1
-    assert Screening.objects.filter(patient=Patient.objects.get()).count() == 2
+    on_file = Patient.objects.get(held_for__isnull=True)
+    assert Screening.objects.filter(patient=on_file).count() == 1
+    held = Patient.objects.get(held_for=on_file)
+    assert held.screenings.get().flagged == ["epilepsy"]
 
 
 def test_a_replayed_final_step_stores_nothing_more(client, all_no):

@@ -100,6 +100,10 @@ ROUTES: dict[str, Route] = {
     "screening/sent/": Route(
         lambda w: "/screening/sent/", open_to=EVERYONE, public="confirms the visitor's own screening (session-bound)",
     ),
+    "screening/confirm/<str:token>/": Route(
+        lambda w: "/screening/confirm/not-a-real-link/", open_to=EVERYONE, get_status=frozenset({404}),
+        post=lambda w: {}, public="the one-time link emailed to an address's owner is the key; a wrong one is a 404",
+    ),
     "calendar/<str:token>.ics": Route(
         lambda w: f"/calendar/{w.calendar_token}.ics", open_to=EVERYONE, sees_alice=EVERYONE,
         public="calendar apps cannot sign in: the unguessable, revocable token is the key; a wrong one is a 404",
@@ -170,6 +174,10 @@ ROUTES: dict[str, Route] = {
         sees_alice=STAFF, post=lambda w: {"note": "Called the patient."},
     ),
     # --- Front desk and clinicians ----------------------------------------------------------
+    "screening/<int:pk>/reconcile/": Route(
+        lambda w: f"/screening/{w.screening.pk}/reconcile/", get=False, open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"same_person": "no"},
+    ),
     "staff/": Route(lambda w: "/staff/", open_to=STAFF, sees_alice=STAFF),
     "staff/notifications/": Route(lambda w: "/staff/notifications/", open_to=STAFF, sees_alice=STAFF),
     "staff/notifications/patients/<int:patient_id>/": Route(
