@@ -36,6 +36,11 @@ def _trusted(address, networks) -> bool:
     return address is not None and any(address in network for network in networks)
 
 
+def from_trusted_proxy(request) -> bool:
+    """Did `request` come straight from one of the proxies the clinic trusts?"""
+    return _trusted(_address(request.META.get("REMOTE_ADDR", "")), _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def client_ip(request) -> str | None:
     """The address of the client that sent `request`: ``REMOTE_ADDR`` unless that is a
     trusted proxy, then the right-most ``X-Forwarded-For`` entry not added by a trusted

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from portal.clients import from_trusted_proxy
+
 # Writing the session on every request is a database write per page; a
 # 30-second granularity is plenty for a 15-minute idle limit.
 LAST_SEEN_GRANULARITY = 30
@@ -98,6 +100,22 @@ PERMISSIONS_POLICY = ", ".join(
         "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "usb", "xr-spatial-tracking",
     )
 )  # fmt: skip
+
+
+class ForwardedProtoMiddleware:
+    """`X-Forwarded-Proto` decides whether Django treats a request as HTTPS (secure cookies,
+    the HTTPS redirect, CSRF's origin checks). Only a trusted proxy (TRUSTED_PROXIES) may say
+    so: from any other peer (a client reaching gunicorn directly) the header is dropped."""
+
+    HEADER = "HTTP_X_FORWARDED_PROTO"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self.HEADER in request.META and not from_trusted_proxy(request):
+            del request.META[self.HEADER]
+        return self.get_response(request)
 
 
 class ResponseHygieneMiddleware:

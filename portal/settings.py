@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: no body on HEAD, a Permissions-Policy and private caching on every response.
     "portal.middleware.ResponseHygieneMiddleware",
+    # Before anything reads request.is_secure(): only a trusted proxy may say "https".
+    "portal.middleware.ForwardedProtoMiddleware",
     "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer early (a bad Host header's 400, whitenoise, the guide

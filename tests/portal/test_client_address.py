@@ -92,3 +92,21 @@ def test_the_audit_trail_records_the_forwarded_client(db, settings):
     settings.TRUSTED_PROXIES = [PROXY]
     event = audit_record(actor=None, action="test.seen", request=_request(PROXY, "198.51.100.1"))
     assert AuditEvent.objects.get(pk=event.pk).ip_address == "198.51.100.1"
+
+
+@pytest.mark.parametrize(("trusted", "remote", "secure"), [
+    ([], "203.0.113.5", False),  # a client reaching gunicorn directly cannot claim https
+    ([PROXY], "203.0.113.5", False),
+    ([PROXY], PROXY, True),  # the clinic's proxy terminated TLS and says so
+])
+def test_only_a_trusted_proxy_may_say_the_request_came_over_https(db, client, settings, trusted, remote, secure):
+    # Security review: SECURE_PROXY_SSL_HEADER was believed from any client, so a forged header
+    # skipped the HTTPS redirect and made Django treat plain HTTP as secure.
+    settings.TRUSTED_PROXIES = trusted
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/learn/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR=remote)
+    if secure:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 301 and response["Location"].startswith("https://")
