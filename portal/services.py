@@ -217,7 +217,8 @@ def staff_create(
     return user
 
 
-def _send(*, subject: str, to: str, template: str, context: dict) -> None:
+def email_send(*, subject: str, to: str, template: str, context: dict) -> None:
+    """One email with a plain-text part and an HTML part, from `<template>.txt` and `.html`."""
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
@@ -247,7 +248,7 @@ def patient_invite(*, patient: Patient, invited_by: User | None = None) -> Invit
         )
         audit_record(actor=invited_by, action="patient.invite", patient=patient, obj=invitation)
     link = settings.SITE_URL.rstrip("/") + reverse("invitation-accept", args=[token])
-    _send(
+    email_send(
         subject=f"Your {settings.CLINIC_NAME} portal invitation",
         to=patient.email,
         template="emails/invitation",

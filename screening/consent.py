@@ -15,14 +15,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.models import ClinicSettings, Patient, User
-from portal.services import audit_record, text_value
+from portal.services import audit_record, email_send, text_value
 from screening.models import Consent, ConsentVersion
 
 logger = logging.getLogger(__name__)
@@ -227,13 +225,12 @@ def _consent_email(consent: Consent) -> None:
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }
-    message = EmailMultiAlternatives(
-        subject=f"A message from {getattr(settings, 'CLINIC_MESSAGE_NAME', settings.CLINIC_NAME)}",
-        body=render_to_string("screening/emails/consent_copy.txt", context),
-        to=[patient.email],
-    )
-    message.attach_alternative(render_to_string("screening/emails/consent_copy.html", context), "text/html")
     try:
-        message.send()
-    except Exception:  # the signature stands; the copy is on the patient's page
+        email_send(
+            subject=f"A message from {settings.CLINIC_MESSAGE_NAME}",
+            to=patient.email,
+            template="screening/emails/consent_copy",
+            context=context,
+        )
+    except OSError:  # the signature stands; the copy is on the patient's page
         logger.exception("The signed consent copy could not be emailed (consent %s).", consent.pk)

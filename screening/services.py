@@ -11,13 +11,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.models import Patient, User
-from portal.services import audit_record, patient_details_clean, patient_hold, patient_register, text_value
+from portal.services import audit_record, email_send, patient_details_clean, patient_hold, patient_register, text_value
 from portal.throttle import throttle_hit, throttle_key
 from screening.models import (
     ChecklistVersion,
@@ -282,14 +280,13 @@ def _confirmation_send(*, screening: Screening, token: str = "") -> None:
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }
-    message = EmailMultiAlternatives(
-        subject=f"{settings.CLINIC_NAME}: we received your screening",
-        body=render_to_string("screening/emails/confirmation.txt", context),
-        to=[patient.email],
-    )
-    message.attach_alternative(render_to_string("screening/emails/confirmation.html", context), "text/html")
     try:
-        message.send()
+        email_send(
+            subject=f"{settings.CLINIC_NAME}: we received your screening",
+            to=patient.email,
+            template="screening/emails/confirmation",
+            context=context,
+        )
     except OSError:
         # The screening is stored; staff see it on the dashboard whether or not the email went.
         logger.warning("screening confirmation email to patient %s failed", patient.pk)
@@ -347,14 +344,13 @@ def _owner_confirmation_send(*, screening: Screening, token: str) -> None:
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }
-    message = EmailMultiAlternatives(
-        subject=f"A message from {getattr(settings, 'CLINIC_MESSAGE_NAME', settings.CLINIC_NAME)}",
-        body=render_to_string("screening/emails/owner_confirm.txt", context),
-        to=[address],
-    )
-    message.attach_alternative(render_to_string("screening/emails/owner_confirm.html", context), "text/html")
     try:
-        message.send()
+        email_send(
+            subject=f"A message from {settings.CLINIC_MESSAGE_NAME}",
+            to=address,
+            template="screening/emails/owner_confirm",
+            context=context,
+        )
     except OSError:
         logger.warning("held referral %s: owner confirmation email failed", screening.pk)
 
