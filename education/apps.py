@@ -8,7 +8,12 @@ class EducationConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
+        from education.services import side_effects_by_frequency
         from education.signals import clinic_content_changed, ensure_clinic_guide
+        from screening.consent import register_insert
+
+        # The consent form shows the guide's side effects: one source, never a copy.
+        register_insert("side_effects", side_effects_by_frequency)
 
         post_migrate.connect(ensure_clinic_guide, sender=self, dispatch_uid="education-ensure-clinic-guide")
 

@@ -78,3 +78,25 @@ def guide_publish(*, guide: Guide, by) -> Revision:
 def guide_draft_touch(*, guide: Guide, by) -> None:
     """Record who last changed the draft, and when (the admin's change log holds the details)."""
     Guide.objects.filter(pk=guide.pk).update(draft_updated_at=timezone.now(), draft_updated_by=by)
+
+
+SIDE_EFFECTS_ANCHOR = "side-effects"
+
+
+def side_effects_by_frequency() -> list[dict]:
+    """The published guide's side effects, grouped under their "how often" subheadings:
+    [{"heading", "rows": [{"plain", "term"}]}]. The consent form shows these, so the
+    two never drift apart."""
+    groups: list[dict] = []
+    for guide in Guide.objects.published().order_by("order", "pk"):
+        for section in guide.published_revision.content.get("sections", []):
+            if section.get("anchor") != SIDE_EFFECTS_ANCHOR:
+                continue
+            for item in section.get("items", []):
+                if item["kind"] == Item.Kind.SUBHEADING:
+                    groups.append({"heading": item["text"], "rows": []})
+                elif item["kind"] == Item.Kind.ROW and groups:
+                    groups[-1]["rows"].append({"plain": item["text"], "term": item["term"]})
+            if groups:
+                return groups
+    return groups

@@ -19,6 +19,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.view_notification",
         "portal.view_clinicsettings",
         "screening.view_screening",
+        # Front desk records a signature the patient types on a clinic tablet.
+        "screening.view_consent",
+        "screening.add_consent",
     ],
     Role.CLINICIAN: [
         "portal.view_patient",
@@ -43,6 +46,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "education.change_item",
         "education.delete_item",
         "education.view_revision",
+        # The consent form: clinicians draft and publish versions; signatures are read-only.
+        "screening.view_consentversion",
+        "screening.add_consentversion",
+        "screening.change_consentversion",
+        "screening.view_consent",
+        "screening.add_consent",
     ],
 }
 

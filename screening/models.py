@@ -1,6 +1,7 @@
 """Screening: the contraindication checklist, screenings sent to the clinic, clinician clearance."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -174,3 +175,103 @@ class Screening(models.Model):
 
     def flagged_answers(self) -> list[dict]:
         return [item for item in self.answers if item["code"] in self.flagged]
+
+
+class ConsentVersionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published_at__isnull=False)
+
+    def current(self):
+        """The version patients sign now: the newest published one (None before the first)."""
+        return self.published().order_by("-number").first()
+
+    def required(self):
+        """The oldest version a signature may be on and still count: the newest one the clinic
+        marked as a material change (a minor wording fix does not ask patients to sign again)."""
+        return self.published().filter(material=True).order_by("-number").first() or self.current()
+
+
+class ConsentVersion(models.Model):
+    """One version of the clinic's informed-consent document. A draft (no `published_at`)
+    is the clinic's working copy; once published it is the record of what patients
+    signed and is never rewritten."""
+
+    number = models.PositiveIntegerField(unique=True)
+    title = models.CharField(_("title"), max_length=200, default="Consent to ketamine infusion treatment")
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Plain text. A line starting with '## ' is a heading; a blank line starts a new paragraph. "
+            "{no_driving_hours}, {clinic_phone} and {clinic_name} are filled in from the clinic's settings; "
+            "a line holding only {side_effects} shows the guide's side effects by how often they happen."
+        ),
+    )
+    material = models.BooleanField(
+        _("patients must sign again"),
+        default=True,
+        help_text=_("Tick when the change matters to a patient's decision: everyone signs again before their next infusion."),
+    )
+    changes = models.TextField(_("what changed"), blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    objects = ConsentVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self):
+        state = "" if self.published_at else " (draft)"
+        return f"Consent version {self.number}{state}"
+
+    def save(self, *args, **kwargs):
+        # A published version is the record of what patients signed: never rewritten.
+        if self.pk is not None and ConsentVersion.objects.filter(pk=self.pk, published_at__isnull=False).exists():
+            raise ValidationError(_("A published consent version cannot be changed; make a new draft instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_published:
+            raise ValidationError(_("A published consent version cannot be deleted."))
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class Consent(models.Model):
+    """A patient's signature on one exact consent version: their typed full name, the tick
+    and the time. `recorded_by` is the staff member when it was signed on a clinic tablet."""
+
+    class Method(models.TextChoices):
+        PORTAL = "portal", _("Signed in the portal")
+        CLINIC = "clinic", _("Signed on a clinic tablet")
+
+    patient = models.ForeignKey("portal.Patient", on_delete=models.PROTECT, related_name="consents")
+    version = models.ForeignKey(ConsentVersion, on_delete=models.PROTECT, related_name="signatures")
+    signed_name = models.CharField(max_length=201)
+    signed_at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.PORTAL)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = OwnedByPatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="one_signature_per_consent_version"),
+            models.CheckConstraint(
+                condition=models.Q(method="portal", recorded_by__isnull=True)
+                | models.Q(method="clinic", recorded_by__isnull=False),
+                name="consent_clinic_signature_names_staff",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient}: consent version {self.version.number}"

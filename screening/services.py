@@ -308,3 +308,15 @@ def screening_decide(
         Screening.objects.filter(pk=screening.pk).update(clearance=clearance)
         screening.clearance = clearance
     return clearance
+
+
+
+# Informed consent lives in its own module; these are its public services.
+from screening.consent import (  # noqa: E402, F401
+    consent_draft_new,
+    consent_is_current,
+    consent_publish,
+    consent_sign,
+    consent_signature_current,
+    consent_version_current,
+)

@@ -19,6 +19,8 @@ EXPECTED = {
         "scheduling.view_notification",
         "scheduling.view_session",
         "screening.view_screening",
+        "screening.view_consent",
+        "screening.add_consent",
     },
     Role.CLINICIAN: {
         "education.add_item",
@@ -41,6 +43,11 @@ EXPECTED = {
         "screening.view_clearance",
         "screening.view_clinicalnote",
         "screening.view_screening",
+        "screening.view_consentversion",
+        "screening.add_consentversion",
+        "screening.change_consentversion",
+        "screening.view_consent",
+        "screening.add_consent",
         "symptoms.view_symptomreview",
     },
 }
