@@ -32,13 +32,7 @@ from scheduling.notifications.plan import (
     notifications_discharged,
     notifications_ride_home,
 )
-
-
-def consent_is_current(*, patient) -> bool:
-    # Until the consent work lands on main (screening.services.consent_is_current).
-    from screening import services as screening_services
-
-    return screening_services.consent_is_current(patient=patient)
+from screening.services import consent_is_current
 
 
 @dataclass(frozen=True)

@@ -240,7 +240,8 @@ def _course_book_once(
 
 
 def _sessions_create(*, course: Course, plan: Plan) -> list[Session]:
-    hours = ClinicSettings.load().no_driving_hours
+    # The planner read the clinic's settings already; the same hours, without another query.
+    hours = (plan.clinic.settings if plan.clinic else ClinicSettings.load()).no_driving_hours
     sessions = [
         Session(
             course=course,
