@@ -90,7 +90,7 @@ def test_the_notice_never_goes_while_an_infusion_runs_without_a_recorded_end(pat
 
 
 def test_where_nothing_is_recorded_the_notice_goes_at_the_booked_end_naming_it(patient):
-    session = booked(patient)
+    booked(patient)
     assert notifications_dispatch(now=at(11)) == 1
     assert "until 11:00 PM on Tuesday, March 3 (23:00)" in mail.outbox[0].body
     assert "planned to end at 11:00 AM" in mail.outbox[0].body
