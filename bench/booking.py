@@ -101,6 +101,7 @@ def run(courses: int = 60, seed: int = 5) -> dict:
                             Session(
                                 course=filler_courses[index], patient=fillers[index], chair=chair, start=start,
                                 end=start + dt.timedelta(minutes=60), occupied_until=start + dt.timedelta(minutes=180),
+                                no_driving_until=start + dt.timedelta(minutes=60 + 12 * 60),
                             )
                         )
                         n += 1

@@ -52,6 +52,7 @@ def _due_reminders(count: int):
                 start=start,
                 end=end,
                 occupied_until=end + dt.timedelta(minutes=clinic.recovery_minutes),
+                no_driving_until=end + dt.timedelta(hours=clinic.no_driving_hours),
             )
         )
     Session.objects.bulk_create(sessions)

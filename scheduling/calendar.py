@@ -28,14 +28,16 @@ PRODID = "-//Ketamine clinic patient portal//Scheduling//EN"
 
 def _description(session, clinic: ClinicSettings) -> str:
     tz = clinic.tz
-    no_driving_until = (session.end + dt.timedelta(hours=clinic.no_driving_hours)).astimezone(tz)
+    # The one stored time (Session.no_driving_until), as the notice and the session page show it.
+    until = session.no_driving_until.astimezone(tz)
     lines = [
         f"Infusion about {clinic.infusion_minutes} minutes, then rest and a check before you go home "
-        f"(plan to stay until {session.occupied_until.astimezone(tz):%H:%M}).",
+        f"(plan to be here until about {session.occupied_until.astimezone(tz):%-I:%M %p}).",
         "Before you come: empty your bladder when you arrive; you may bring your phone and headphones.",
-        "Arrange for a responsible adult to take you home.",
-        f"Do not drive, drink alcohol or take drugs for {clinic.no_driving_hours} hours after the infusion "
-        f"(until about {no_driving_until:%H:%M} on {no_driving_until:%A %B %-d}).",
+        "A responsible adult takes you home: no driving, and no bus, train, taxi or ride-share alone.",
+        f"The clinic asks you not to drive, or take alcohol or recreational drugs (ask us about your usual "
+        f"medicines), for {clinic.no_driving_hours} hours after each treatment: "
+        f"until {until:%-I:%M %p} on {until:%A, %B %-d} ({until:%H:%M}).",
         f"Questions or changes: call {settings.CLINIC_PHONE}.",
     ]
     return "\n".join(lines)

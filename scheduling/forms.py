@@ -186,3 +186,50 @@ class MarkForm(OnePageForm):
 
 class DateJumpForm(forms.Form):
     date = forms.DateField(label=_("Go to date"), widget=DateInput())
+
+
+# --- The chair board ----------------------------------------------------------------------
+
+YES_NO = [("", _("Choose")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+class BoardStepForm(CleanTextMixin, forms.Form):
+    """One step of the day on the chair board: the time it happened (clinic wall clock, on the
+    session's day); empty means now."""
+
+    time = forms.TimeField(label=_("Time"), required=False, widget=TimeInput())
+
+    def at(self, *, day: dt.date, tz, now: dt.datetime) -> dt.datetime | None:
+        value = self.cleaned_data.get("time")
+        if value is None:
+            return None
+        # Whole minutes, as typed: a step recorded "now" is on the minute too, so two steps in
+        # the same minute compare as staff see them.
+        moment = dt.datetime.combine(day, value.replace(second=0, microsecond=0), tzinfo=tz)
+        floor = now.astimezone(tz).replace(second=0, microsecond=0)
+        return floor if moment == floor else moment
+
+    def service_kwargs(self) -> dict:
+        return {}
+
+
+class BoardArrivalForm(BoardStepForm):
+    bladder_emptied = forms.ChoiceField(label=_("Bladder emptied?"), choices=YES_NO)
+    no_alcohol_or_drugs = forms.ChoiceField(
+        label=_("No alcohol or recreational drugs in the last 12 hours?"), choices=YES_NO
+    )
+    ride_home_name = forms.CharField(label=_("Who takes them home"), max_length=100, required=False)
+    ride_home_phone = forms.CharField(label=_("Their phone"), max_length=30, required=False)
+    ride_home_may_text = forms.BooleanField(
+        label=_("The patient agrees we text them when the patient is nearly ready"), required=False
+    )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "bladder_emptied": data["bladder_emptied"] == "yes",
+            "no_alcohol_or_drugs": data["no_alcohol_or_drugs"] == "yes",
+            "ride_home_name": data["ride_home_name"],
+            "ride_home_phone": data["ride_home_phone"],
+            "ride_home_may_text": data["ride_home_may_text"],
+        }

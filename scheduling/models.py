@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from datetime import time
@@ -127,10 +128,35 @@ class Course(models.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
 
+def no_driving_after(end: dt.datetime, *, hours: int) -> dt.datetime:
+    """The end of the no-driving window after an infusion ending at `end`. Added in UTC:
+    Python adds a timedelta to the wall clock within a zone, which would make a 12-hour
+    window 11 or 13 hours long across a daylight-saving change."""
+    return end.astimezone(dt.UTC) + dt.timedelta(hours=hours)
+
+
 class SessionStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
     COMPLETED = "completed", _("Completed")
     NO_SHOW = "no_show", _("No-show")
+    LEFT_EARLY = "left_early", _("Left before discharge")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DayStage(models.TextChoices):
+    """Where a session is on its day. Not stored: read from `status` (how the session ended
+    up: booked, completed, no-show, left before discharge, cancelled) and the recorded times
+    (how far the day went), so the two can never disagree (Session.day_stage)."""
+
+    BOOKED = "booked", _("Booked")
+    ARRIVED = "arrived", _("Arrived")
+    INFUSING = "infusing", _("Infusing")
+    RECOVERING = "recovering", _("Recovering")
+    READY = "ready", _("Ready to go")
+    DISCHARGED = "discharged", _("Discharged")
+    COMPLETED = "completed", _("Completed (times not recorded)")
+    NO_SHOW = "no_show", _("No-show")
+    LEFT_EARLY = "left_early", _("Left before discharge")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -140,7 +166,7 @@ class SessionQuerySet(OwnedByPatientQuerySet):
 
     def changeable(self):
         """Sessions the front desk can still move or cancel (see Session.is_changeable)."""
-        return self.filter(status=SessionStatus.BOOKED)
+        return self.filter(status=SessionStatus.BOOKED, arrived_at__isnull=True)
 
     def upcoming(self, now=None):
         return self.not_cancelled().filter(start__gte=now or timezone.now())
@@ -150,8 +176,6 @@ class SessionQuerySet(OwnedByPatientQuerySet):
 
     def on_day(self, day, tz):
         """Sessions starting on `day` in the clinic's time zone `tz`."""
-        import datetime as dt
-
         start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
         return self.filter(start__gte=start, start__lt=dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
 
@@ -179,6 +203,38 @@ class Session(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The day as it happened (scheduling.day): None until recorded, each with who recorded it.
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    arrived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    infusion_started_at = models.DateTimeField(null=True, blank=True)
+    infusion_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    infusion_ended_at = models.DateTimeField(null=True, blank=True)
+    infusion_ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The checks at arrival, as answered: True yes, False no (flags the session for the
+    # clinician: it does not block), None not asked.
+    bladder_emptied = models.BooleanField(null=True, blank=True)
+    no_alcohol_or_drugs = models.BooleanField(
+        _("no alcohol or recreational drugs in the last 12 hours"), null=True, blank=True
+    )
+    ride_home_name = models.CharField(max_length=100, blank=True, default="")
+    ride_home_phone = models.CharField(max_length=30, blank=True, default="")
+    # The patient agreed that the person taking them home gets a text when they are nearly ready.
+    ride_home_may_text = models.BooleanField(default=False)
+    # The one no-driving time every page, message and calendar shows: the infusion's end (the
+    # recorded end, else the booked end) plus the clinic's no-driving hours. Written at booking,
+    # again when the infusion ends, and when the clinic changes its hours before the end.
+    no_driving_until = models.DateTimeField()
+
     objects = SessionQuerySet.as_manager()
 
     class Meta:
@@ -191,6 +247,33 @@ class Session(models.Model):
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="session_starts_before_it_ends"),
             models.CheckConstraint(
                 condition=Q(end__lte=models.F("occupied_until")), name="session_recovery_after_infusion"
+            ),
+            # The day's steps in order; a step is recorded only after the one before it.
+            models.CheckConstraint(
+                condition=Q(infusion_started_at__isnull=True)
+                | Q(arrived_at__isnull=False, arrived_at__lte=models.F("infusion_started_at")),
+                name="session_infusion_starts_after_arrival",
+            ),
+            models.CheckConstraint(
+                condition=Q(infusion_ended_at__isnull=True)
+                | Q(infusion_started_at__isnull=False, infusion_started_at__lt=models.F("infusion_ended_at")),
+                name="session_infusion_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=Q(discharged_at__isnull=True)
+                | Q(infusion_ended_at__isnull=False, infusion_ended_at__lte=models.F("discharged_at")),
+                name="session_discharge_after_infusion_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(discharged_at__isnull=True) | Q(status="completed"),
+                name="session_discharged_is_completed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="no_show") | Q(arrived_at__isnull=True), name="session_no_show_never_arrived"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="left_early") | Q(arrived_at__isnull=False, discharged_at__isnull=True),
+                name="session_left_early_arrived_not_discharged",
             ),
         ]
 
@@ -205,8 +288,50 @@ class Session(models.Model):
     def is_changeable(self) -> bool:
         """Whether the session can still be moved or cancelled: only while it is booked. Once it
         is marked completed or no-show, or cancelled, it stays as it is (a wrong mark is changed
-        by marking it again)."""
-        return self.status == SessionStatus.BOOKED
+        by marking it again). Once the patient has arrived, the chair board records the rest."""
+        return self.status == SessionStatus.BOOKED and self.arrived_at is None
+
+    @property
+    def ready_at(self) -> dt.datetime | None:
+        """When a patient whose infusion has ended is expected to be ready to go: the recorded
+        end plus the booked recovery time."""
+        if self.infusion_ended_at is None:
+            return None
+        return self.infusion_ended_at + (self.occupied_until - self.end)
+
+    def day_stage_at(self, now: dt.datetime) -> str:
+        if self.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW, SessionStatus.LEFT_EARLY):
+            return DayStage(self.status)
+        if self.discharged_at:
+            return DayStage.DISCHARGED
+        if self.infusion_ended_at:
+            return DayStage.READY if now >= self.ready_at else DayStage.RECOVERING
+        if self.infusion_started_at:
+            return DayStage.INFUSING
+        if self.arrived_at:
+            return DayStage.ARRIVED
+        return DayStage.COMPLETED if self.status == SessionStatus.COMPLETED else DayStage.BOOKED
+
+    @property
+    def day_stage(self) -> str:
+        return self.day_stage_at(timezone.now())
+
+    def get_day_stage_display(self) -> str:
+        return DayStage(self.day_stage).label
+
+    @property
+    def pre_check_flags(self) -> list[str]:
+        """What the clinician should look at before the infusion: each "no" at arrival."""
+        if self.arrived_at is None:
+            return []
+        flags = []
+        if self.bladder_emptied is False:
+            flags.append(str(_("Bladder not emptied yet")))
+        if self.no_alcohol_or_drugs is False:
+            flags.append(str(_("Alcohol or recreational drugs in the last 12 hours")))
+        if not (self.ride_home_name and self.ride_home_phone):
+            flags.append(str(_("No ride home recorded")))
+        return flags
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -250,6 +375,8 @@ class Notification(models.Model):
         REVIEW_DUE_CLINICIANS = "review_due_clinicians", _("Symptom review due (clinicians)")
         RESCHEDULED = "rescheduled", _("Session moved")
         CANCELLED = "cancelled", _("Session cancelled")
+        # To the person taking the patient home, with the patient's consent: nothing medical.
+        RIDE_HOME = "ride_home", _("Ready to be collected")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
@@ -258,6 +385,7 @@ class Notification(models.Model):
     class Audience(models.TextChoices):
         PATIENT = "patient", _("Patient")
         CLINICIANS = "clinicians", _("Clinicians")
+        RIDE_HOME = "ride_home", _("Person taking the patient home")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Queued")

@@ -16,16 +16,23 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from portal.clock import local, local_date
-from portal.models import Patient, User
+from portal.models import ClinicSettings, Patient, User
 from portal.services import audit_record, text_value
 from scheduling.availability import day_label, time_label
-from scheduling.models import Chair, Course, Session, SessionStatus
+from scheduling.day import (  # noqa: F401  (contract: scheduling.services.session_arrive ...)
+    session_arrive,
+    session_discharge,
+    session_infusion_end,
+    session_infusion_start,
+    session_left_early,
+)
+from scheduling.models import Chair, Course, Session, SessionStatus, no_driving_after
 from scheduling.notifications.dispatch import (
     notifications_dispatch,  # noqa: F401  (contract: scheduling.services.notifications_dispatch)
 )
@@ -233,6 +240,8 @@ def _course_book_once(
 
 
 def _sessions_create(*, course: Course, plan: Plan) -> list[Session]:
+    # The planner read the clinic's settings already; the same hours, without another query.
+    hours = (plan.clinic.settings if plan.clinic else ClinicSettings.load()).no_driving_hours
     sessions = [
         Session(
             course=course,
@@ -241,6 +250,7 @@ def _sessions_create(*, course: Course, plan: Plan) -> list[Session]:
             start=planned.start,
             end=planned.end,
             occupied_until=planned.until,
+            no_driving_until=no_driving_after(planned.end, hours=hours),
             review_due=number % REVIEW_EVERY == 0,
         )
         for number, planned in enumerate(plan.sessions, start=1)
@@ -285,7 +295,10 @@ def session_cancel(
 
 
 def _refresh(target: Session, source: Session) -> None:
-    for name in ("status", "status_reason", "sequence", "review_due", "start", "end", "occupied_until", "chair_id"):
+    for name in (
+        "status", "status_reason", "sequence", "review_due", "start", "end", "occupied_until", "chair_id",
+        "no_driving_until",
+    ):
         setattr(target, name, getattr(source, name))
 
 
@@ -392,10 +405,15 @@ def _session_move(locked: Session, *, move: Move, by: User | None, reason: str, 
     previous = {"start": locked.start.isoformat(), "chair": locked.chair.name}
     notifications_cancel(sessions=[locked])
     locked.start, locked.end, locked.occupied_until = planned.start, planned.end, planned.until
+    locked.no_driving_until = no_driving_after(planned.end, hours=ClinicSettings.load().no_driving_hours)
     locked.chair = planned.chair
     locked.status_reason = text_value(reason, field="reason", multiline=True).strip()[:300]
     locked.sequence += 1
-    locked.save(update_fields=["start", "end", "occupied_until", "chair", "status_reason", "sequence", "updated_at"])
+    locked.save(
+        update_fields=[
+            "start", "end", "occupied_until", "no_driving_until", "chair", "status_reason", "sequence", "updated_at"
+        ]
+    )
     _review_recompute(course_ids=[locked.course_id])
     locked.refresh_from_db(fields=["review_due"])
     notifications_plan(sessions=[locked], reason="rescheduled")
@@ -435,6 +453,11 @@ def session_mark(
         locked = Session.objects.select_for_update().get(pk=session.pk)
         if locked.is_cancelled:
             raise ValidationError("This session was cancelled, so it cannot be marked completed or no-show.")
+        if locked.arrived_at is not None:
+            raise ValidationError(
+                "The patient's arrival is recorded, so record the rest of the day on the chair board "
+                "(or that the patient left before discharge)."
+            )
         if locked.start > now:
             raise ValidationError(
                 f"This session starts at {time_label(local(locked.start).time())} on "
@@ -461,6 +484,14 @@ def session_mark(
     _refresh(session, locked)
     return session
 
+
+
+
+def session_no_show(*, session: Session, by: User | None, reason: str = "", request=None) -> Session:
+    """The patient did not come: nothing more is sent about this session."""
+    if not getattr(by, "is_clinic_staff", False):
+        raise PermissionDenied("Only clinic staff can mark a no-show.")
+    return session_mark(session=session, status=SessionStatus.NO_SHOW, by=by, reason=reason, request=request)
 
 
 

@@ -20,13 +20,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.clock import clinic_today, clinic_tz
+from portal.clock import clinic_today, clinic_tz, local_date
 from portal.decorators import patient_required, staff_required
 from portal.models import ClinicSettings
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
+from scheduling.board import board as board_read
 from scheduling.calendar import course_calendar
 from scheduling.forms import (
+    BoardArrivalForm,
+    BoardStepForm,
     BookingForm,
     CancelForm,
     CancelRestForm,
@@ -380,3 +383,66 @@ def subscription_feed(request, token):
     if course is None:
         raise Http404("Unknown calendar address")
     return _ics(course_calendar(courses=[course]), f"course-{course.pk}.ics")
+
+
+# --- The chair board -------------------------------------------------------------------
+
+BOARD_STEPS = {
+    "arrive": (services.session_arrive, _("Checked in.")),
+    "start": (services.session_infusion_start, _("Infusion start recorded.")),
+    "end": (services.session_infusion_end, _("Infusion end recorded.")),
+    "discharge": (services.session_discharge, _("Discharged. The no-driving notice is on its way.")),
+    "left": (services.session_left_early, _("Recorded: left before discharge.")),
+    "no-show": (services.session_no_show, _("Marked as a no-show.")),
+}
+
+
+def _board_page(request, *, status=200, errors=None):
+    """Today's chair board; `errors` (session pk, messages) keeps a refused step's form as sent."""
+    context = board_read(day=clinic_today(), now=timezone.now())
+    audit_record(
+        actor=request.user, action="schedule.board_view", request=request,
+        detail={"date": context["day"].isoformat(), "sessions": len(context["rows"])},
+    )
+    if errors:
+        pk, problems = errors
+        for row in context["rows"]:
+            if row.session.pk == pk:
+                row.errors, row.values = problems, request.POST
+    context["is_clinician"] = request.user.is_clinician
+    fragment = request.method == "GET" and request.GET.get("fragment") == "1"
+    template = "scheduling/_board_rows.html" if fragment else "scheduling/board.html"
+    return render(request, template, context, status=status)
+
+
+@never_cache
+@staff_required
+@require_GET
+def board(request):
+    return _board_page(request)
+
+
+@staff_required
+@require_POST
+def board_step(request, pk, step):
+    """One step of the day from the board. A refusal shows the board again with the form as sent
+    and the reason next to it; the wrong role (a discharge by the front desk) is a 403."""
+    if step not in BOARD_STEPS:
+        raise Http404("No such step")
+    session = _staff_session(request, pk)
+    service, done = BOARD_STEPS[step]
+    form = (BoardArrivalForm if step == "arrive" else BoardStepForm)(request.POST)
+    if not form.is_valid():
+        problems = [f"{form.fields[f].label if f in form.fields else ''}: {m}".lstrip(": ")
+                    for f, ms in form.errors.items() for m in ms]
+        return _board_page(request, status=400, errors=(session.pk, problems))
+    kwargs = form.service_kwargs()
+    if step != "no-show":
+        tz = clinic_tz()
+        kwargs["at"] = form.at(day=local_date(session.start, tz), tz=tz, now=timezone.now())
+    try:
+        service(session=session, by=request.user, request=request, **kwargs)
+    except ValidationError as exc:
+        return _board_page(request, status=400, errors=(session.pk, exc.messages))
+    messages.success(request, f"{session.patient.full_name}: {done}")
+    return redirect("scheduling:board")

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from portal.models import ClinicSettings, Patient, Role, User
-from scheduling.models import Chair, Course, Notification, Session
+from scheduling.models import Chair, Course, Notification, Session, no_driving_after
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -101,6 +101,9 @@ class SessionFactory(factory.django.DjangoModelFactory):
     end = factory.LazyAttribute(lambda s: s.start + dt.timedelta(minutes=s.minutes))
     occupied_until = factory.LazyAttribute(
         lambda s: s.end + dt.timedelta(minutes=ClinicSettings.load().recovery_minutes)
+    )
+    no_driving_until = factory.LazyAttribute(
+        lambda s: no_driving_after(s.end, hours=ClinicSettings.load().no_driving_hours)
     )
 
 

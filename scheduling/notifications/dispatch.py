@@ -36,6 +36,8 @@ from scheduling.notifications.render import CourseSessions
 logger = logging.getLogger(__name__)
 
 Kind, Status = Notification.Kind, Notification.Status
+# Messages about the day itself, withdrawn when the patient leaves before discharge.
+DAY_KINDS = (Kind.NO_DRIVING, Kind.RIDE_HOME, *REVIEW_KINDS)
 Channel, Audience = Notification.Channel, Notification.Audience
 # A cancellation may withdraw rows a dispatcher holds: it re-reads its claim every this many rows.
 CLAIM_CHECK_EVERY = 20
@@ -128,7 +130,7 @@ def _default_expiry(row: Notification, courses: CourseSessions, clinic: ClinicSe
     if row.kind in (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.RESCHEDULED, Kind.CANCELLED):
         return row.session.start
     if row.kind == Kind.NO_DRIVING:
-        return render.no_driving_until(session=row.session, clinic=clinic)
+        return row.session.no_driving_until
     return None
 
 
@@ -145,6 +147,13 @@ def _withheld(row: Notification, courses: CourseSessions, now: dt.datetime, clin
         return Status.CANCELLED, "The symptom review moved to another session."
     if session is not None and session.status == SessionStatus.NO_SHOW and row.kind in (Kind.NO_DRIVING, *REVIEW_KINDS):
         return Status.CANCELLED, "The patient did not come to the session."
+    if session is not None and session.status == SessionStatus.LEFT_EARLY and row.kind in DAY_KINDS:
+        return Status.CANCELLED, "The patient left before discharge."
+    if row.kind == Kind.NO_DRIVING and session.arrived_at and not session.discharged_at:
+        # Never while an infusion recorded as started has no recorded end: it goes at discharge.
+        return Status.CANCELLED, "The patient is still at the clinic: the notice goes at discharge."
+    if row.kind == Kind.RIDE_HOME and not (session.ride_home_may_text and session.ride_home_phone):
+        return Status.CANCELLED, "The patient did not agree to a message to the person taking them home."
     if row.kind == Kind.BOOKING_CONFIRMATION and not courses.live(render.course_id_of(row)):
         return Status.CANCELLED, "Every session of the course was cancelled."
     if render.anchor(row, courses, now) is None:
@@ -158,6 +167,10 @@ def _deliver(row: Notification, courses: CourseSessions, out: _Outbound, now: dt
     if withheld:
         return withheld
     patient = row.patient
+    if row.audience == Audience.RIDE_HOME:
+        context = render.message_context(row, courses, now=now, clinic=clinic)
+        sms.sms_send(to=row.session.ride_home_phone, body=render.notification_text(row, context), backend=out.sms)
+        return Status.SENT, ""
     if row.audience == Audience.CLINICIANS:
         to = out.clinicians
         if not to:

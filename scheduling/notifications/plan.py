@@ -15,12 +15,11 @@ from collections.abc import Iterable
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from portal.models import ClinicSettings, Patient
 from scheduling.models import Course, Notification, Session, SessionStatus
-from scheduling.notifications.render import no_driving_until
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +81,9 @@ class _RowWriter:
         self.rows: list[Notification] = []
 
     def _delivery(self, patient_id: int, audience: str) -> dict:
+        if audience == Audience.RIDE_HOME:
+            # Only written when the patient agreed and gave the phone number (session_arrive).
+            return {"channel": Channel.SMS, "status": Status.PENDING, "last_error": ""}
         if audience == Audience.CLINICIANS:
             return {"channel": Channel.EMAIL, "status": Status.PENDING, "last_error": ""}
         channel = patient_channel(self.patients[patient_id])
@@ -139,9 +141,10 @@ def _plan_session(writer: _RowWriter, session: Session, clinic: ClinicSettings, 
             # Only a distinct second message: after the first reminder, before the session.
             if max(reminder_at, now) < morning < session.start:
                 writer.add(session, Kind.MORNING_REMINDER, send_at=morning, expires_at=session.start)
-    until = no_driving_until(session=session, clinic=clinic)
-    if until > now:
-        writer.add(session, Kind.NO_DRIVING, send_at=session.end, expires_at=until)
+    # Where nothing is recorded on the day, the notice goes at the booked end, naming the stored
+    # time. Once the patient has arrived it waits for discharge (notifications_discharged).
+    if session.arrived_at is None and session.no_driving_until > now:
+        writer.add(session, Kind.NO_DRIVING, send_at=session.end, expires_at=session.no_driving_until)
     if session.review_due:
         writer.add(session, Kind.REVIEW_DUE, send_at=session.end)
         writer.add(session, Kind.REVIEW_DUE_CLINICIANS, send_at=session.end, audience=Audience.CLINICIANS)
@@ -269,3 +272,76 @@ def notifications_cancel(*, sessions: Iterable[Session]) -> int:
         _write_cancelled_notices(gone)
         notifications_review_sync(courses={s.course_id for s in gone})
     return cancelled
+
+
+# --- The treatment day (scheduling.day) ---------------------------------------------------
+
+RIDE_HOME_LEAD = dt.timedelta(minutes=20)
+
+
+def _withdraw(session: Session, kinds, note: str) -> int:
+    return Notification.objects.filter(session=session, kind__in=kinds, status__in=UNSENT).update(
+        status=Status.CANCELLED, last_error=note
+    )
+
+
+def notifications_day_arrived(session: Session) -> int:
+    """The patient is here: the notice planned for the booked end is withdrawn; it goes at
+    discharge instead, naming the time from the recorded end."""
+    return _withdraw(session, [Kind.NO_DRIVING], "The patient arrived: the notice goes at discharge.")
+
+
+def notifications_discharged(session: Session) -> int:
+    """Discharge: the no-driving notice goes now, and a ride-home text still waiting goes now too."""
+    now = timezone.now()
+    _withdraw(session, [Kind.NO_DRIVING], "Replaced by the notice sent at discharge.")
+    Notification.objects.filter(session=session, kind=Kind.RIDE_HOME, status=Status.PENDING, send_at__gt=now).update(
+        send_at=now
+    )
+    writer = _RowWriter([session])
+    if session.no_driving_until > now:
+        writer.add(session, Kind.NO_DRIVING, send_at=now, expires_at=session.no_driving_until)
+    written = writer.save()
+    transaction.on_commit(wake_dispatcher, robust=True)
+    return written
+
+
+def notifications_ride_home(session: Session) -> int:
+    """The infusion ended: if the patient agreed, the person taking them home gets a text a
+    little before the patient is expected to be ready (it names only the time)."""
+    if not (session.ride_home_may_text and session.ride_home_phone):
+        return 0
+    now = timezone.now()
+    ready = session.ready_at
+    _withdraw(session, [Kind.RIDE_HOME], "Replaced by a newer message.")
+    writer = _RowWriter([session])
+    writer.add(
+        session, Kind.RIDE_HOME, audience=Audience.RIDE_HOME, send_at=max(now, ready - RIDE_HOME_LEAD),
+        expires_at=ready + dt.timedelta(hours=2),
+    )
+    written = writer.save()
+    transaction.on_commit(wake_dispatcher, robust=True)
+    return written
+
+
+def no_driving_replan(*, hours: int) -> int:
+    """The clinic changed its no-driving hours: every session whose infusion has not ended yet
+    (not recorded, and not past its booked end without a record of starting) takes the new
+    hours, and its unsent notice names the new time. Sessions already ended keep the time
+    they were told. Two queries, whatever the number of sessions; returns sessions changed."""
+    now = timezone.now()
+    ahead = Session.objects.filter(status=SessionStatus.BOOKED, infusion_ended_at__isnull=True).filter(
+        Q(end__gt=now) | Q(infusion_started_at__isnull=False)
+    )
+    changed = ahead.exclude(no_driving_until=F("end") + dt.timedelta(hours=hours))
+    ids = list(changed.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    # The calendar entries name the time: a new SEQUENCE makes calendar apps take the change.
+    Session.objects.filter(pk__in=ids).update(
+        no_driving_until=F("end") + dt.timedelta(hours=hours), sequence=F("sequence") + 1, updated_at=now
+    )
+    Notification.objects.filter(session_id__in=ids, kind=Kind.NO_DRIVING, status__in=UNSENT).update(
+        expires_at=Subquery(Session.objects.filter(pk=OuterRef("session_id")).values("no_driving_until")[:1])
+    )
+    return len(ids)

@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -39,22 +40,21 @@ SUBJECTS = {
     Kind.REVIEW_DUE: gettext_noop("Your symptom review is due"),
     Kind.RESCHEDULED: gettext_noop("Your infusion session has moved to %(start)s"),
     Kind.CANCELLED: gettext_noop("Your infusion session at %(start)s is cancelled"),
+    Kind.RIDE_HOME: gettext_noop("Ready to be collected"),
 }
 
 
 def no_driving_until(*, session: Session, clinic: ClinicSettings | None = None) -> dt.datetime:
-    """The moment the no-driving (and no alcohol or drugs) window ends. In UTC: Python adds
-    a timedelta to the wall clock within a zone, which would make a 12-hour window 11 or 13
-    hours long across a daylight-saving change."""
-    clinic = clinic or ClinicSettings.load()
-    return session.end.astimezone(dt.UTC) + dt.timedelta(hours=clinic.no_driving_hours)
+    """The moment the no-driving (and no alcohol or drugs) window ends: the one stored value
+    (Session.no_driving_until), which every page, message and calendar entry names."""
+    return session.no_driving_until
 
 
 def no_driving_context(*, session: Session, clinic: ClinicSettings | None = None) -> dict:
     """Context for ``scheduling/notifications/no_driving_notice.html``, the printable notice a
     session page includes: the same words as the message."""
     clinic = clinic or ClinicSettings.load()
-    until = no_driving_until(session=session, clinic=clinic)
+    until = session.no_driving_until
     return {
         "until": until,
         "until_text": clock_text(until, clinic.tz),
@@ -130,11 +130,21 @@ def message_context(row: Notification, courses: CourseSessions, *, now: dt.datet
         "start_text": clock_text(session.start, tz),
     }
     if row.kind == Kind.NO_DRIVING:
-        until = row.expires_at or no_driving_until(session=session, clinic=clinic)
-        context["end_text"] = clock_text(session.end, tz)
+        # The stored time, as the session page and the calendar show it (never a second computation).
+        until = session.no_driving_until
+        context["end_recorded"] = session.infusion_ended_at is not None
+        context["end_text"] = clock_text(session.infusion_ended_at or session.end, tz)
         context["until_text"] = clock_text(until, tz)
         # The 24-hour clock too: "11:00 PM (23:00)" leaves no doubt about morning or night.
         context["until_24h"] = clock_24h(until, tz)
+    if row.kind in (Kind.REMINDER, Kind.MORNING_REMINDER):
+        # How long to plan to stay: the booked end plus recovery.
+        context["stay_until_text"] = dateformat.format(timezone.localtime(session.occupied_until, tz), "g:i A")
+    if row.kind == Kind.RIDE_HOME:
+        ready = session.discharged_at or session.ready_at or session.occupied_until
+        context["ride_home_name"] = session.ride_home_name
+        context["ready_time"] = dateformat.format(timezone.localtime(ready, tz), "g:i A")
+        context["message_name"] = getattr(settings, "CLINIC_MESSAGE_NAME", "") or settings.CLINIC_NAME
     if row.audience == Audience.CLINICIANS:
         context["staff_url"] = site + reverse("notifications:patient-log", args=[row.patient.pk])
     if row.kind in COURSE_KINDS:

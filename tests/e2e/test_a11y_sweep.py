@@ -160,6 +160,9 @@ SWEPT_BY_JOURNEY = {
     "registration/two_factor_setup_link.html": "tests/e2e/test_two_factor_journey.py",
     "registration/_two_factor_code_field.html": "partial of the two-step pages (tests/e2e/test_two_factor_journey.py)",
     "registration/_two_factor_password_field.html": "partial of two_factor_manage.html and two_factor_setup.html",
+    # The chair board shows today's sessions: the journey makes one today and walks its steps.
+    "scheduling/board.html": "tests/e2e/test_treatment_day_journey.py",
+    "scheduling/_board_rows.html": "partial of the chair board (tests/e2e/test_treatment_day_journey.py)",
 }
 
 

@@ -118,7 +118,7 @@ def test_my_portal_lists_upcoming_sessions_with_the_preparation_reminders(
     html = response.content.decode()
     assert html.count('data-status="booked"') == 6
     assert "Monday, December 7, 2026, 10:00 AM" in html
-    assert "do not drive" in html and "12 hours" in html and "Empty your bladder" in html
+    assert "not to drive" in html and "12 hours" in html and "Empty your bladder" in html
     assert reverse("scheduling:my-calendar") in html
 
 

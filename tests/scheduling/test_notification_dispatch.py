@@ -87,7 +87,8 @@ def test_the_email_has_a_plain_text_part_and_accessible_html(planned):
     assert mimetype == "text/html"
     assert '<html lang="en">' in html and "<title>" in html and "<h1>" in html
     assert "style=" not in html
-    for step in ("Empty your bladder", "headphones", "responsible adult to take you home"):
+    for step in ("Empty your bladder", "headphones", "responsible adult takes you home", "no bus, train, taxi or ride-share alone",
+                 "Plan to be here until about 1:00 PM"):
         assert step in message.body and step in html
     assert message.extra_headers["X-Notification-ID"] == str(planned.notifications.get(kind=Kind.REMINDER).pk)
 
@@ -287,13 +288,16 @@ def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, cli
     person = Patient.objects.create(first_name="Eve", last_name="Ry", **contact)
     with time_machine.travel(clinic_time(2026, 3, 2, 9), tick=False):
         session = make_session(person, START, review_due=True)
+        session.ride_home_name, session.ride_home_phone, session.ride_home_may_text = "Sam", "(555) 010-0188", True
+        session.save()
+        audiences = {Kind.REVIEW_DUE_CLINICIANS: "clinicians", Kind.RIDE_HOME: "ride_home"}
         for kind in Kind.values:
-            clinicians = kind == Kind.REVIEW_DUE_CLINICIANS
+            audience = audiences.get(kind, "patient")
             NotificationFactory(
                 session=session,
                 kind=kind,
-                audience="clinicians" if clinicians else "patient",
-                channel="sms" if "phone" in contact and not clinicians else "email",
+                audience=audience,
+                channel="email" if audience == "clinicians" or ("email" in contact and audience == "patient") else "sms",
                 send_at=clinic_time(2026, 3, 2, 8),
                 session_sequence=99,
             )
@@ -302,7 +306,9 @@ def test_every_kind_of_message_renders_on_both_channels(contact, sms_outbox, cli
     bodies = [m.body for m in mail.outbox] + [m.body for m in sms_outbox]
     assert len(bodies) == len(Kind.values)
     for body in bodies:
-        assert "10:00 AM on Wednesday, March 4" in body or "/me/" in body or "11:00 PM" in body, body
+        assert "10:00 AM on Wednesday, March 4" in body or "/me/" in body or "11:00 PM" in body or (
+            "ready to be collected at about 1:00 PM" in body and "Sam" in body
+        ), body
     assert not any("@@ntf-" in body for body in bodies)
 
 

@@ -70,7 +70,7 @@ def test_the_no_driving_notice_names_the_clock_time_in_the_clinic_zone(patient, 
     assert notifications_dispatch(now=session.end) == 1  # the reminder has expired; the notice goes
     (message,) = mail.outbox
     assert "until 11:00 PM on Tuesday, March 3 (23:00)" in message.body
-    assert "responsible adult take you home" in message.body
+    assert "responsible adult takes you home" in message.body
     assert "until 11:00 PM on Tuesday, March 3" in message.alternatives[0][0]
     assert no_driving_context(session=session)["until_text"] == "11:00 PM on Tuesday, March 3"
 
@@ -243,7 +243,7 @@ def test_the_printable_no_driving_notice_has_the_same_words_as_the_message(patie
     session = make_session(patient, clinic_time(2026, 3, 3, 10))
     html = render_to_string("scheduling/notifications/no_driving_notice.html", no_driving_context(session=session))
     assert "<h2" in html and "Do not drive until 11:00 PM on Tuesday, March 3" in html
-    assert "responsible adult take you home" in html
+    assert "responsible adult takes you home" in html
 
 
 def test_cancelling_the_rest_of_a_course_sends_one_notice_listing_the_sessions(patient, monday_morning):

@@ -214,7 +214,8 @@ def _fill_day(clinician, count):
                                        start_time=dt.time(8))
         start = dt.datetime.combine(MONDAY, dt.time(8 + n % 10), tzinfo=NY)
         sessions.append(Session(course=course, patient=patient, chair=chairs[n // 10], start=start,
-                                end=start + dt.timedelta(hours=1), occupied_until=start + dt.timedelta(hours=1)))
+                                end=start + dt.timedelta(hours=1), occupied_until=start + dt.timedelta(hours=1),
+                                no_driving_until=start + dt.timedelta(hours=13)))
     Session.objects.bulk_create(sessions)
 
 

@@ -203,6 +203,11 @@ ROUTES: dict[str, Route] = {
     ),
     "staff/day/": Route(lambda w: f"/staff/day/?date={MONDAY.isoformat()}", open_to=STAFF),
     "staff/day/<str:day>/": Route(lambda w: f"/staff/day/{MONDAY.isoformat()}/", open_to=STAFF, sees_alice=STAFF),
+    "staff/board/": Route(lambda w: "/staff/board/", open_to=STAFF),
+    "staff/board/sessions/<int:pk>/<str:step>/": Route(
+        lambda w: f"/staff/board/sessions/{w.session.pk}/arrive/", get=False, open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"time": "", "bladder_emptied": "yes", "no_alcohol_or_drugs": "yes"},
+    ),
     "staff/week/": Route(lambda w: f"/staff/week/?date={MONDAY.isoformat()}", open_to=STAFF),
     "staff/week/<str:day>/": Route(
         lambda w: f"/staff/week/{MONDAY.isoformat()}/", open_to=STAFF, sees_alice=STAFF,
