@@ -1,6 +1,6 @@
 from django.urls import path
 
-from screening import views
+from screening import consent_views, views
 
 app_name = "screening"
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("sent/", views.sent, name="sent"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/decide/", views.decide, name="decide"),
+    path("consent/", consent_views.consent, name="consent"),
+    path("consent/<int:pk>/", consent_views.consent_copy, name="consent_copy"),
+    path("consent/patient/<int:patient_pk>/sign/", consent_views.consent_staff_sign, name="consent_staff_sign"),
 ]
