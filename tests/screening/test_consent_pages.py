@@ -247,3 +247,17 @@ def test_front_desk_cannot_edit_the_form(front_desk_client):
     assert front_desk_client.get("/admin/screening/consentversion/add/").status_code == 403
     version = consent_version_current()
     assert front_desk_client.post(f"/admin/screening/consentversion/{version.pk}/publish/").status_code == 403
+
+
+
+def test_the_staff_session_page_says_whether_the_patient_signed_and_links_to_the_tablet(front_desk_client, patient):
+    from tests.factories import SessionFactory
+
+    session = SessionFactory(patient=patient)
+    url = f"/staff/sessions/{session.pk}/"
+    page = front_desk_client.get(url).content.decode()
+    assert "Not signed: the infusion cannot start until the patient signs." in page
+    assert f'href="/screening/consent/patient/{patient.pk}/sign/">Sign on the clinic tablet' in page
+    consent_sign(patient=patient, signed_name="Alice Archer")
+    page = front_desk_client.get(url).content.decode()
+    assert 'data-consent="signed">Signed version 1 on' in page
