@@ -127,6 +127,9 @@ def test_my_portal_says_sign_then_signed_then_sign_again_after_a_material_change
 
     publish_new(clinician, material=False)
     assert "Signed version 1 on December 2, 2026." in patient_client.get("/me/").content.decode()
+    assert "You may sign the new version below, but you do not have to." in (
+        patient_client.get("/screening/consent/").content.decode()
+    )
 
     publish_new(clinician, material=True)
     page = patient_client.get("/me/").content.decode()
@@ -261,3 +264,32 @@ def test_the_staff_session_page_says_whether_the_patient_signed_and_links_to_the
     consent_sign(patient=patient, signed_name="Alice Archer")
     page = front_desk_client.get(url).content.decode()
     assert 'data-consent="signed">Signed version 1 on' in page
+
+
+def test_the_emailed_copy_names_the_signing_time_in_the_clinics_zone(patient, django_capture_on_commit_callbacks):
+    with time_machine.travel(dt.datetime(2026, 12, 3, 3, 0, tzinfo=dt.UTC), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            consent_sign(patient=patient, signed_name="Alice Archer")
+    (message,) = mail.outbox
+    assert "Signed by Alice Archer on December 2, 2026, 10:00 PM." in message.body
+    assert "December 2, 2026, 10:00 PM" in message.alternatives[0][0]
+
+
+def test_the_tablet_page_lists_signatures_in_a_constant_number_of_queries(
+    front_desk_client, clinician, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    carol = PatientFactory(first_name="Carol", last_name="Cruz")
+    url = f"/screening/consent/patient/{carol.pk}/sign/"
+    consent_sign(patient=carol, signed_name="Carol Cruz", recorded_by=clinician)
+    front_desk_client.get(url)  # warm the session and the clinic's settings
+    with CaptureQueriesContext(connection) as one:
+        front_desk_client.get(url)
+    for _ in range(3):
+        publish_new(clinician, material=True)
+        consent_sign(patient=carol, signed_name="Carol Cruz", recorded_by=clinician)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = front_desk_client.get(url)
+    assert response.content.decode().count("Signed on a clinic tablet") == 4
