@@ -355,6 +355,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Clinic --------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Ketamine Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="(555) 010-0100")
+# The sender and subject name of every email, text message and calendar entry: it names
+# neither the treatment nor any health matter, so a lock screen or shared calendar reveals nothing.
+CLINIC_MESSAGE_NAME = env.str("CLINIC_MESSAGE_NAME", default=CLINIC_NAME)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging: one line a request, no patient data -------------------------------

@@ -249,7 +249,7 @@ def _consent_email(consent: Consent) -> None:
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }
     message = EmailMultiAlternatives(
-        subject=f"A message from {getattr(settings, 'CLINIC_MESSAGE_NAME', settings.CLINIC_NAME)}",
+        subject=f"A message from {settings.CLINIC_MESSAGE_NAME}",
         body=render_to_string("screening/emails/consent_copy.txt", context),
         to=[patient.email],
     )

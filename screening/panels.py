@@ -28,8 +28,8 @@ def staff_panels(request) -> list[str]:
 def me_panels(request, *, patient) -> list[str]:
     screenings = list(Screening.objects.filter(patient=patient).order_by("-submitted_at", "-pk"))
     return [
-        _consent_panel(request, patient=patient),
         render_to_string("screening/panels/me.html", {"screenings": screenings}, request=request),
+        _consent_panel(request, patient=patient),
     ]
 
 
