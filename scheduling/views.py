@@ -44,6 +44,7 @@ from scheduling.models import Course, Session
 from scheduling.notifications.render import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
+from screening.services import consent_signature_current
 
 # --- Booking ---------------------------------------------------------------------
 
@@ -208,6 +209,8 @@ def _session_page(request, session, *, status=200, **forms):
         or RescheduleForm(initial={"day": local.date(), "start_time": local.time(), "chair": session.chair_id}),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "mark_form": forms.get("mark_form") or MarkForm(),
+        # An infusion needs the patient's current consent: say so here, with the way to fix it.
+        "consent": consent_signature_current(patient=session.patient),
     }
     return render(request, "scheduling/session.html", context, status=status)
 

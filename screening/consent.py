@@ -139,6 +139,7 @@ def consent_sign(
                 signed_name=" ".join(signed_name.split()),
                 method=method,
                 recorded_by=recorded_by,
+                text=consent_blocks(version),
             )
             audit_record(
                 actor=recorded_by or getattr(patient, "user", None),
@@ -164,6 +165,11 @@ def consent_publish(*, version: ConsentVersion, by: User) -> ConsentVersion:
             raise ValidationError("This version is already published; make a new draft to change it.")
         if not version.body.strip():
             raise ValidationError({"body": "The consent form has no text."})
+        if ConsentVersion.objects.published().filter(number__gt=version.number).exists():
+            # Publishing it now would leave it behind a newer text patients already sign.
+            raise ValidationError("A newer version is already published. Make a new draft from it instead.")
+        if not version.changes.strip() and ConsentVersion.objects.published().exists():
+            raise ValidationError({"changes": "Say what changed, so staff and patients can see it in the history."})
         version.published_at = timezone.now()
         version.published_by = by
         version.save(update_fields=["published_at", "published_by"])
@@ -176,12 +182,20 @@ def consent_draft_new(*, by: User) -> ConsentVersion:
     if not (by and by.has_perm("screening.add_consentversion")):
         raise PermissionDenied("You cannot edit the consent form.")
     current = ConsentVersion.objects.current()
-    number = (ConsentVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
     return ConsentVersion.objects.create(
-        number=number,
+        number=consent_number_next(),
         title=current.title if current else SEED_TITLE,
         body=current.body if current else SEED_BODY,
     )
+
+
+def consent_number_next() -> int:
+    return (ConsentVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def consent_draft_open() -> ConsentVersion | None:
+    """The clinic's working copy, if one is open (the newest unpublished version)."""
+    return ConsentVersion.objects.filter(published_at__isnull=True).order_by("-number").first()
 
 
 def consent_blocks(version: ConsentVersion) -> list[dict]:
@@ -208,6 +222,12 @@ def consent_blocks(version: ConsentVersion) -> list[dict]:
     return blocks
 
 
+def consent_text(consent: Consent) -> list[dict]:
+    """The text of a signature as the patient read it when signing. A signature stored
+    before the text was kept with it shows its version as the clinic fills it in now."""
+    return consent.text or consent_blocks(consent.version)
+
+
 def _fill(text: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
@@ -221,7 +241,8 @@ def _consent_email(consent: Consent) -> None:
     context = {
         "consent": consent,
         "patient": patient,
-        "blocks": consent_blocks(consent.version),
+        "blocks": consent_text(consent),
+        "tz": ClinicSettings.load().tz,
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }

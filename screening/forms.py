@@ -45,11 +45,20 @@ class DescribedErrorsMixin:
 
     def full_clean(self):
         super().full_clean()
-        for name in self.errors:
+        self._describe_errors()
+
+    def add_error(self, field, error):
+        # Errors a service returns after validation are tied to their inputs too.
+        super().add_error(field, error)
+        self._describe_errors()
+
+    def _describe_errors(self):
+        for name in self._errors or {}:
             if name in self.fields:
                 auto_id = self[name].auto_id
                 ids = [f"{auto_id}_error"] + ([f"{auto_id}_helptext"] if self.fields[name].help_text else [])
                 self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
 
 
 class SendForm(CleanTextMixin, forms.Form):
@@ -105,4 +114,23 @@ class DecisionForm(DescribedErrorsMixin, CleanTextMixin, forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required for \"not suitable\" and \"needs more information\": say why and what comes next."),
+    )
+
+
+class ConsentSignForm(DescribedErrorsMixin, CleanTextMixin, forms.Form):
+    """The signature: the patient's full name, typed by the patient, and the tick."""
+
+    signed_name = forms.CharField(
+        label=_("Your full name"),
+        max_length=201,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text=_("Type your first and last name, the way the clinic has them."),
+        error_messages={
+            "required": _("Type your full name to sign."),
+            "max_length": _("This is too long for a name. Type your first and last name."),
+        },
+    )
+    agree = forms.BooleanField(
+        label=_("I have read this form and agree"),
+        error_messages={"required": _("Tick the box to say you have read the form and agree.")},
     )

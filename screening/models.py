@@ -263,6 +263,10 @@ class Consent(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The text exactly as the patient read it when signing (the version's words with the
+    # clinic's hours, phone and the guide's side effects filled in as they were then), so a
+    # later change to the clinic's settings or the guide never rewrites a signed copy.
+    text = models.JSONField(default=list, blank=True, editable=False)
 
     objects = OwnedByPatientQuerySet.as_manager()
 

@@ -2,7 +2,9 @@
 
 from django.template.loader import render_to_string
 
-from screening.models import Screening
+from portal.clock import clinic_tz
+from screening.consent import consent_signature_current
+from screening.models import Consent, Screening
 
 RECENT_DECIDED = 10
 
@@ -25,4 +27,16 @@ def staff_panels(request) -> list[str]:
 
 def me_panels(request, *, patient) -> list[str]:
     screenings = list(Screening.objects.filter(patient=patient).order_by("-submitted_at", "-pk"))
-    return [render_to_string("screening/panels/me.html", {"screenings": screenings}, request=request)]
+    return [
+        render_to_string("screening/panels/me.html", {"screenings": screenings}, request=request),
+        _consent_panel(request, patient=patient),
+    ]
+
+
+def _consent_panel(request, *, patient) -> str:
+    """Where the patient stands with the consent form: not signed, signed (which version,
+    when), or asked to sign again after a material change."""
+    current = consent_signature_current(patient=patient)
+    signed_before = current is None and Consent.objects.filter(patient=patient).exists()
+    context = {"current": current, "must_sign_again": signed_before, "tz": clinic_tz()}
+    return render_to_string("screening/panels/consent.html", context, request=request)

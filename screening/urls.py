@@ -1,6 +1,6 @@
 from django.urls import path
 
-from screening import views
+from screening import consent_views, views
 
 app_name = "screening"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("<int:pk>/decide/", views.decide, name="decide"),
     path("<int:pk>/reconcile/", views.reconcile, name="reconcile"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("consent/", consent_views.consent, name="consent"),
+    path("consent/<int:pk>/", consent_views.consent_copy, name="consent_copy"),
+    path("consent/patient/<int:patient_pk>/sign/", consent_views.consent_staff_sign, name="consent_staff_sign"),
 ]

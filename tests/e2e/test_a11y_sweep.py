@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.e2e]
 VIEWPORTS = {"1280px": {"width": 1280, "height": 800}, "320px": {"width": 320, "height": 640}}
 # Sub-pixel rounding can make scrollWidth one pixel wider than the viewport.
 REFLOW_TOLERANCE = 1
-ADMIN_PREFIX = "education/admin/"
+ADMIN_PREFIXES = ("education/admin/", "screening/admin/")
 
 # --- What each role's walk must render (checked at run time through template_rendered) ---
 
@@ -78,6 +78,8 @@ PATIENT_TEMPLATES = {
     "symptoms/result.html",
     "symptoms/answer.html",
     "screening/detail.html",
+    "screening/consent.html",
+    "screening/consent_copy.html",
     "403.html",
     "registration/logged_out.html",
 }
@@ -92,6 +94,7 @@ FRONT_DESK_TEMPLATES = {
     "scheduling/notifications/staff_attention.html",
     "scheduling/notifications/staff_log.html",
     "symptoms/patient_chart.html",
+    "screening/consent_staff.html",
 }
 CLINICIAN_TEMPLATES = {
     "portal/staff.html",
@@ -99,6 +102,8 @@ CLINICIAN_TEMPLATES = {
     "symptoms/patient_chart.html",
     "education/admin/guide_change_form.html",
     "education/guide.html",
+    "screening/admin/consentversion_change_form.html",
+    "screening/consent_copy.html",
 }
 SWEPT_TEMPLATES = ANONYMOUS_TEMPLATES | PATIENT_TEMPLATES | FRONT_DESK_TEMPLATES | CLINICIAN_TEMPLATES
 
@@ -114,6 +119,9 @@ EXCLUDED_TEMPLATES = {
     "screening/_form_fields.html": "partial of the screening step page",
     "screening/_result_summary.html": "partial of the screening result page",
     "screening/_send_form_fields.html": "partial of the screening result and send pages",
+    "screening/_consent_body.html": "partial of the consent pages (and the emailed copy)",
+    "screening/_consent_sign_form.html": "partial of the patient's and the tablet's consent pages",
+    "screening/_consent_signatures.html": "partial of the patient's and the tablet's consent pages",
     "symptoms/_chart.html": "partial of the PHQ-9 result, home and patient chart pages",
     "symptoms/_crisis.html": "partial of the PHQ-9 pages",
     "bootstrap5/layout/field_errors_block.html": "crispy-forms field errors, rendered in every swept form with errors",
@@ -124,6 +132,7 @@ EXCLUDED_TEMPLATES = {
     "scheduling/panels/staff.html": "panel of /staff/",
     "scheduling/notifications/staff_panel.html": "panel of /staff/",
     "screening/panels/me.html": "panel of /me/",
+    "screening/panels/consent.html": "panel of /me/",
     "screening/panels/staff.html": "panel of /staff/",
     "symptoms/panels/alerts.html": "panel of /staff/",
     "symptoms/panels/me.html": "panel of /me/",
@@ -134,7 +143,6 @@ EXCLUDED_TEMPLATES = {
     "screening/emails/confirmation.html": "email",
     "screening/emails/owner_confirm.html": "email",
     "screening/emails/consent_copy.html": "email",
-    "screening/_consent_body.html": "partial of the consent pages and the signed copy email",
     "scheduling/notifications/email_base.html": "email layout",
     "scheduling/notifications/booking_confirmation.html": "email",
     "scheduling/notifications/cancelled.html": "email",
@@ -237,7 +245,7 @@ class Sweep:
             self.failures.append(f"{where}: expected {template} to render, rendered {rendered}")
             return
         self.visited.add(template)
-        if not template.startswith(ADMIN_PREFIX):
+        if not template.startswith(ADMIN_PREFIXES):
             headings = page.locator("h1").count()
             if headings != 1:
                 self.failures.append(f"{where}: {headings} <h1> elements, want exactly one")
@@ -564,6 +572,15 @@ def patient_journey(page, sweep, world, password):
     page.goto(f"/screening/{world.own_screening.pk}/")
     sweep.check(page, "screening/detail.html", "my screening")
 
+    page.goto("/screening/consent/")
+    sweep.check(page, "screening/consent.html", "the consent form to sign")
+    submit(page, "/screening/consent/")
+    sweep.check(page, "screening/consent.html", "consent form with errors")
+    page.get_by_label("Your full name").fill(world.patient.full_name)
+    page.get_by_label("I have read this form and agree").check()
+    submit(page, "/screening/consent/")
+    sweep.check(page, "screening/consent_copy.html", "the signed copy")
+
     page.goto("/staff/")
     sweep.check(page, "403.html")
 
@@ -629,6 +646,10 @@ def front_desk_journey(page, sweep, world, password):
     sweep.check(page, "scheduling/notifications/staff_log.html")
     page.goto(f"/symptoms/patient/{world.patient.pk}/")
     sweep.check(page, "symptoms/patient_chart.html", "PHQ-9 chart, front desk")
+    page.goto(f"/screening/consent/patient/{world.bea.pk}/sign/")
+    sweep.check(page, "screening/consent_staff.html", "consent on the clinic tablet")
+    submit(page, f"/screening/consent/patient/{world.bea.pk}/sign/")
+    sweep.check(page, "screening/consent_staff.html", "tablet consent with errors")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -661,6 +682,14 @@ def clinician_journey(page, sweep, world, password):
     sweep.check(page, "education/admin/guide_change_form.html")
     page.goto(f"/admin/education/guide/{guide.pk}/preview/")
     sweep.check(page, "education/guide.html", "draft preview")
+
+    page.goto("/admin/screening/consentversion/add/")
+    sweep.check(page, "screening/admin/consentversion_change_form.html", "a new consent draft")
+    page.get_by_label("What changed").fill("Clearer words about the ride home.")
+    with page.expect_navigation():
+        page.locator('input[name="_continue"]').click()
+    page.goto(page.url.replace("/change/", "/preview/"))
+    sweep.check(page, "screening/consent_copy.html", "consent draft preview")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -139,6 +139,17 @@ def test_the_clearance_decision_and_alert_review_forms_never_fail(world, decisio
         post_and_check(client, f"/symptoms/alerts/{world.alert.pk}/review/", alert)
 
 
+CONSENT_FIELDS = {"signed_name": st.sampled_from(["Bob Baker", "Carol Cruz", " bob  BAKER "]), "agree": st.just("on")}
+
+
+@FUZZ
+@given(patient_form=form(CONSENT_FIELDS), tablet_form=form(CONSENT_FIELDS))
+def test_the_consent_signature_forms_never_fail(world, patient_form, tablet_form):
+    with rolled_back():
+        post_and_check(world.client("other_patient"), "/screening/consent/", patient_form)
+        post_and_check(world.client("front_desk"), f"/screening/consent/patient/{world.carol.pk}/sign/", tablet_form)
+
+
 @FUZZ
 @given(data=form({"preferred_channel": st.sampled_from(["email", "sms", ""])}))
 def test_the_channel_preference_never_fails(world, data):

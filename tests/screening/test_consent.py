@@ -26,6 +26,7 @@ def publish_new(clinician, *, material: bool) -> ConsentVersion:
     draft = consent_draft_new(by=clinician)
     draft.body = draft.body + "\n\nA new paragraph."
     draft.material = material
+    draft.changes = "Added a paragraph."
     draft.save()
     return consent_publish(version=draft, by=clinician)
 

@@ -161,6 +161,13 @@ ROUTES: dict[str, Route] = {
     "symptoms/<int:pk>/": Route(
         lambda w: f"/symptoms/{w.review.pk}/", open_to=ALICE, sees_alice=ALICE,
     ),
+    "screening/consent/": Route(
+        lambda w: "/screening/consent/", open_to=PATIENTS, sees_alice=ALICE,
+        post=lambda w: {"signed_name": "Mallory Mint", "agree": "on"},
+    ),
+    "screening/consent/<int:pk>/": Route(
+        lambda w: f"/screening/consent/{w.consent.pk}/", open_to=ALICE_AND_STAFF, sees_alice=ALICE_AND_STAFF,
+    ),
     "screening/<int:pk>/": Route(
         lambda w: f"/screening/{w.screening.pk}/", open_to=ALICE_AND_STAFF, sees_alice=ALICE_AND_STAFF,
     ),
@@ -186,6 +193,10 @@ ROUTES: dict[str, Route] = {
     "staff/notifications/<int:pk>/resend/": Route(
         lambda w: f"/staff/notifications/{w.notification.pk}/resend/", get=False, open_to=STAFF, sees_alice=STAFF,
         post=lambda w: {},
+    ),
+    "screening/consent/patient/<int:patient_pk>/sign/": Route(
+        lambda w: f"/screening/consent/patient/{w.alice.pk}/sign/", open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"signed_name": "Alice Archer", "agree": "on"},
     ),
     "symptoms/patient/<int:patient_pk>/": Route(
         lambda w: f"/symptoms/patient/{w.alice.pk}/", open_to=STAFF, sees_alice=STAFF,

@@ -101,6 +101,7 @@ def test_ids_of_bobs_own_objects_do_not_open_alices_neither_do_alices_for_bob(wo
         f"/me/sessions/{world.session.pk:05d}/",
         f"/symptoms/{world.review.pk}/",
         f"/screening/{world.screening.pk}/",
+        f"/screening/consent/{world.consent.pk}/",
         f"/me/courses/{world.course.pk}/calendar.ics",
     ):
         response = bob.get(url)

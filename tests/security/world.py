@@ -95,6 +95,7 @@ class World:
     reset_token: str
     guide_slug: str
     users: dict = field(default_factory=dict)
+    consent: Any = None
 
     def client(self, role: str, **kwargs) -> Client:
         client = Client(**kwargs)
@@ -108,7 +109,7 @@ def world_build() -> World:
     from portal.models import ClinicSettings
     from scheduling.models import Chair, Notification, OpeningHours
     from scheduling.services import calendar_address_new, course_book
-    from screening.services import checklist_version_current, clearance_record, screening_submit
+    from screening.services import checklist_version_current, clearance_record, consent_sign, screening_submit
     from symptoms.services import phq9_record
 
     clinic, _ = ClinicSettings.objects.get_or_create(pk=1)
@@ -166,6 +167,7 @@ def world_build() -> World:
         reset_token=default_token_generator.make_token(alice.user),
         guide_slug=guide.slug if guide else "ketamine-infusion",
         users={"patient": alice.user, "other_patient": bob.user, "front_desk": front_desk, "clinician": clinician},
+        consent=consent_sign(patient=alice, signed_name="Alice Archer"),
     )
 
 

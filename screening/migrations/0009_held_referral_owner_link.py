@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('screening', '0007_consent'),
+        ('screening', '0008_consent_text_as_signed'),
     ]
 
     operations = [
