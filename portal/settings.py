@@ -359,6 +359,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Clinic --------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Ketamine Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="(555) 010-0100")
+# The name calendar entries (and messages) give: it names no treatment, for lock screens and shared calendars.
+CLINIC_MESSAGE_NAME = env.str("CLINIC_MESSAGE_NAME", default="Riverside Clinic")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging: one line a request, no patient data -------------------------------

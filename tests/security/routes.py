@@ -145,8 +145,11 @@ ROUTES: dict[str, Route] = {
     "me/courses/<int:pk>/calendar.ics": Route(
         lambda w: f"/me/courses/{w.course.pk}/calendar.ics", open_to=ALICE_AND_STAFF, sees_alice=ALICE_AND_STAFF,
     ),
-    "me/courses/<int:pk>/subscription/": Route(
-        lambda w: f"/me/courses/{w.course.pk}/subscription/", get=False, open_to=ALICE, sees_alice=ALICE,
+    "me/calendar/subscription/": Route(
+        lambda w: "/me/calendar/subscription/", get=False, open_to=PATIENTS, sees_alice=ALICE, post=lambda w: {},
+    ),
+    "me/calendar/subscription/stop/": Route(
+        lambda w: "/me/calendar/subscription/stop/", get=False, open_to=PATIENTS, sees_alice=ALICE,
         post=lambda w: {},
     ),
     "me/courses/<int:pk>/subscription/stop/": Route(
