@@ -25,7 +25,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vDuration
 
 from portal.models import ClinicSettings
 from scheduling.models import Course, Session
@@ -98,8 +98,9 @@ def sessions_calendar(sessions: list[Session], clinic: ClinicSettings | None = N
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", f"{message_name()} appointments")
     cal.add("x-wr-timezone", clinic.time_zone)
-    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", REFRESH)
+    # icalendar does not know these two properties: vDuration writes them as RFC 5545 durations.
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
     for session in sessions:
         cal.add_component(_event(session, clinic))
     # VTIMEZONE for every TZID used, covering the span of the events.
