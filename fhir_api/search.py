@@ -24,7 +24,8 @@ ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 DATE = re.compile(
     r"(?P<prefix>eq|gt|lt|ge|le|sa|eb)?"
     r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
-    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d{1,9})?)?(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?"
+    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d{1,9})?)?(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?",
+    re.ASCII,
 )
 
 
@@ -61,7 +62,7 @@ def _whole_number(params, name: str, default: int, most: int) -> int:
     value = _one(params, name)
     if value is None:
         return default
-    if not value.isdigit() or len(value) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", value):
         raise bad(f"{name} must be a whole number of 0 or more, not {value!r}.")
     if int(value) > most and name == "_offset":
         raise bad(f"{name} is at most {most}.")
