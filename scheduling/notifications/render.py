@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import SafeMIMEText, make_msgid
+from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -175,17 +175,10 @@ def notification_email(
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     if calendar:
-        message.attach(calendar_attachment(calendar))
+        # method=PUBLISH, as in the file: mail apps show the sessions as entries to add to the
+        # calendar, not as an invitation waiting for a reply.
+        message.attach("sessions.ics", calendar, "text/calendar; method=PUBLISH")
     return message
-
-
-def calendar_attachment(calendar: bytes) -> SafeMIMEText:
-    """The course's .ics as text/calendar; method=PUBLISH: mail apps that read the method show
-    the sessions as calendar entries to add, not as an invitation to answer."""
-    part = SafeMIMEText(calendar.decode(), "calendar", "utf-8")
-    part.set_param("method", "PUBLISH")
-    part.add_header("Content-Disposition", "attachment", filename="sessions.ics")
-    return part
 
 
 def notification_text(row: Notification, context: dict) -> str:
