@@ -42,7 +42,9 @@ def statement(request) -> dict:
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
-            "documentation": "Read-only. GET and HEAD only; other methods are answered 405.",
+            "documentation": "Read-only: GET and HEAD only; other methods are answered 405. A search with a "
+                             "parameter not listed here is refused (400) unless the request says "
+                             "Prefer: handling=lenient.",
             "security": {
                 "cors": False,
                 "description": "A signed-in clinician's session, or Authorization: Bearer <token> with a token "

@@ -4,7 +4,9 @@ Supported: `patient` (required), `_count`, `_offset` (the paging cursor in our n
 links), `_lastUpdated` and one date parameter per resource type (`date`, or `authored`
 for QuestionnaireResponse), each with the prefixes eq, gt, lt, ge, le, sa and eb, and
 repeatable (`date=ge2026-01-01&date=lt2026-02-01`). Any other parameter is refused with
-400, so a client never mistakes an unfiltered answer for a filtered one."""
+400, so a client never mistakes an unfiltered answer for a filtered one, unless the client
+asks for `Prefer: handling=lenient`: then unknown parameters are ignored, left out of the
+self link and named in an OperationOutcome entry (FHIR R4 search, "Handling errors")."""
 
 from __future__ import annotations
 
@@ -137,18 +139,27 @@ class Page:
         )
 
 
-def refuse_unknown(params, allowed: tuple[str, ...]) -> None:
+def lenient(request) -> bool:
+    prefer = request.META.get("HTTP_PREFER", "")
+    return any(part.strip().lower() == "handling=lenient" for part in prefer.split(";") + prefer.split(","))
+
+
+def unknown_params(params, allowed: tuple[str, ...], *, ignore: bool) -> list[str]:
+    """Parameters this server does not support: refused, or listed to be ignored."""
     unknown = sorted(set(params) - set(allowed))
-    if unknown:
+    if unknown and not ignore:
         raise bad(f"This server does not support the search parameter(s) {', '.join(unknown)}; "
                   f"it supports {', '.join(sorted(allowed))}.")
+    return unknown
 
 
-def links(url: str, params, page: Page, total: int) -> list[dict]:
-    """self, and next and previous where there are more results that way."""
+def links(url: str, params, page: Page, total: int, ignored: list[str] = ()) -> list[dict]:
+    """self, and next and previous where there are more results that way; parameters that
+    were ignored are left out, so the links say what the results answer."""
 
     def at(offset: int) -> dict:
-        query = [(k, v) for k in params for v in params.getlist(k) if k not in ("_offset", "_count")]
+        skip = {"_offset", "_count", *ignored}
+        query = [(k, v) for k in params for v in params.getlist(k) if k not in skip]
         query += [("_count", page.count), ("_offset", offset)]
         return f"{url}?{urlencode(query)}"
 

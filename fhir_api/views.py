@@ -132,7 +132,7 @@ def _code_matches(params) -> bool:
 
 def _search(request, reader_: Reader, spec: Search) -> HttpResponse:
     params = request.GET
-    search.refuse_unknown(params, spec.params)
+    ignored = search.unknown_params(params, spec.params, ignore=search.lenient(request))
     page = search.Page.from_params(params)
     tz = clinic_tz()
     rows = spec.rows().filter(
@@ -148,23 +148,27 @@ def _search(request, reader_: Reader, spec: Search) -> HttpResponse:
     audit_record(actor=reader_.user, action="fhir.search", patient=patient, obj=patient, request=request,
                  detail={"resourceType": spec.resource_type, "query": params.urlencode()[:500],
                          "returned": len(found), **reader_.via})
-    return fhir_response(_bundle(request, spec, found, page, total))
+    return fhir_response(_bundle(request, spec, found, page, total, ignored))
 
 
-def _bundle(request, spec: Search, found: list, page: search.Page, total: int) -> dict:
+def _bundle(request, spec: Search, found: list, page: search.Page, total: int, ignored: list[str]) -> dict:
     base = request.build_absolute_uri(request.path)
     root = base.rsplit("/", 1)[0]
+    entries = [
+        {"fullUrl": f"{root}/{spec.resource_type}/{row.pk}", "resource": spec.build(row), "search": {"mode": "match"}}
+        for row in found
+    ]
+    if ignored:
+        note = resources.operation_outcome("not-supported", f"Ignored unsupported parameter(s): {', '.join(ignored)}.",
+                                           severity="warning")
+        entries.append({"resource": note, "search": {"mode": "outcome"}})
     return {
         "resourceType": "Bundle",
         "meta": {"lastUpdated": resources.instant(timezone.now())},
         "type": "searchset",
         "total": total,
-        "link": search.links(base, request.GET, page, total),
-        "entry": [
-            {"fullUrl": f"{root}/{spec.resource_type}/{row.pk}", "resource": spec.build(row),
-             "search": {"mode": "match"}}
-            for row in found
-        ],
+        "link": search.links(base, request.GET, page, total, ignored),
+        "entry": entries,
     }
 
 

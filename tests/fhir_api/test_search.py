@@ -108,3 +108,16 @@ def test_queries_do_not_grow_with_the_number_of_resources(clinician, patient, re
 
     # token and its user, roles, clinic zone, patient, count, page, audit row
     assert queries(patient) == queries(small) <= 7
+
+
+def test_unknown_parameters_are_refused_unless_the_client_asks_for_lenient_handling(clinician_client, patient, record):
+    url = f"/fhir/Observation?patient={patient.pk}&_sort=-date&_elements=valueInteger"
+    assert clinician_client.get(url).status_code == 400
+    bundle = body(clinician_client.get(url, HTTP_PREFER="handling=lenient"))
+    validate(bundle)
+    matches = [e for e in bundle["entry"] if e["search"]["mode"] == "match"]
+    (outcome,) = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+    assert len(matches) == bundle["total"] == 4
+    assert outcome["issue"][0]["severity"] == "warning" and "_elements, _sort" in outcome["issue"][0]["diagnostics"]
+    (self_link,) = [link["url"] for link in bundle["link"] if link["relation"] == "self"]
+    assert "_sort" not in self_link and "_elements" not in self_link and f"patient={patient.pk}" in self_link
