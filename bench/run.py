@@ -4,10 +4,11 @@ It builds a throwaway PostgreSQL database (`<name>_bench`), migrates and seeds
 it, serves the production configuration under gunicorn on loopback, and runs
 each benchmark module in bench/ that exists: guide (requests/s against a
 whitenoise static file), booking (p50/p95 with 10,000 existing sessions) and
-dispatch (notifications per second). The machine is noisy: compare the ratios
+dispatch (notifications per second) and fhir (search p50/p95 and queries for a
+patient with 18 sessions and 4 reviews). The machine is noisy: compare the ratios
 within one run, not absolute numbers across runs.
 
-BENCH_ONLY=load (or a comma-separated list of guide, load, booking, dispatch) runs only those.
+BENCH_ONLY=load (or a comma-separated list of guide, load, booking, dispatch, fhir) runs only those.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def main() -> int:
     import django
 
     django.setup()
-    for name in ("booking", "dispatch"):
+    for name in ("booking", "dispatch", "fhir"):
         module = _module(name)
         if module is None:
             continue

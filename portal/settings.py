@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "screening.apps.ScreeningConfig",
     "scheduling.apps.SchedulingConfig",
     "education.apps.EducationConfig",
+    # The read-only FHIR R4 API for EHRs (imports the apps above; nothing imports it).
+    "fhir_api.apps.FhirConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -233,6 +235,8 @@ LOGIN_REDIRECT_URL = "after-login"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset links live one day
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# How long a FHIR API bearer token from `manage.py fhir_token_create` works.
+FHIR_TOKEN_VALID_DAYS = env.int("FHIR_TOKEN_VALID_DAYS", default=90)
 # Self-screenings one address may send in an hour (screening.services), against floods.
 SCREENING_SUBMISSIONS_PER_HOUR = env.int("SCREENING_SUBMISSIONS_PER_HOUR", default=10)
 # Emails anyone can trigger by typing an address (password resets, screening confirmations):

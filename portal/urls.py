@@ -40,6 +40,7 @@ urlpatterns = [
     path("screening/", include("screening.urls")),
     path("symptoms/", include("symptoms.urls")),
     path("", include("scheduling.urls")),
+    path("fhir/", include("fhir_api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -133,6 +133,27 @@ def no_driving_after(end: dt.datetime, *, hours: int) -> dt.datetime:
     Python adds a timedelta to the wall clock within a zone, which would make a 12-hour
     window 11 or 13 hours long across a daylight-saving change."""
     return end.astimezone(dt.UTC) + dt.timedelta(hours=hours)
+class CalendarSubscriptionQuerySet(models.QuerySet):
+    def with_token(self, token: str):
+        """The subscription whose private address carries `token` (only its hash is stored)."""
+        if not token or len(token) > 100:
+            return self.none()
+        return self.filter(token_hash=Course.calendar_token_hash(token))
+
+
+class CalendarSubscription(models.Model):
+    """A patient's one private calendar address: every course, past and future, so a new
+    course appears in the calendar app without a new subscription. It replaces the per-course
+    addresses (Course.calendar_token), which keep working until the patient stops them."""
+
+    patient = models.OneToOneField("portal.Patient", on_delete=models.CASCADE, related_name="calendar_subscription")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CalendarSubscriptionQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Calendar subscription of {self.patient}"
 
 
 class SessionStatus(models.TextChoices):

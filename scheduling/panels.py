@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from portal.clock import clinic_today
 from portal.models import ClinicSettings
-from scheduling.models import Chair, Course, Session
+from scheduling.models import CalendarSubscription, Chair, Course, Session
 from scheduling.notifications.views import staff_panel as notification_staff_panel
 
 PAST_SHOWN = 20
@@ -24,6 +24,7 @@ def me_panels(request, *, patient) -> list[str]:
         "upcoming": upcoming,
         "past": past,
         "courses": courses,
+        "subscription": CalendarSubscription.objects.filter(patient=patient).exists(),
         "clinic": clinic,
         "tz": clinic.tz,
     }

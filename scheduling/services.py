@@ -32,7 +32,7 @@ from scheduling.day import (  # noqa: F401  (contract: scheduling.services.sessi
     session_infusion_start,
     session_left_early,
 )
-from scheduling.models import Chair, Course, Session, SessionStatus, no_driving_after
+from scheduling.models import CalendarSubscription, Chair, Course, Session, SessionStatus, no_driving_after
 from scheduling.notifications.dispatch import (
     notifications_dispatch,  # noqa: F401  (contract: scheduling.services.notifications_dispatch)
 )
@@ -494,13 +494,30 @@ def session_no_show(*, session: Session, by: User | None, reason: str = "", requ
     return session_mark(session=session, status=SessionStatus.NO_SHOW, by=by, reason=reason, request=request)
 
 
+def calendar_subscription_new(*, patient: Patient, by: User | None = None, request=None) -> str:
+    """A new private subscription address for all the patient's sessions; a previous one stops
+    working. Only a hash is stored, so a database leak does not leak live addresses; the patient
+    sees the address once, when it is made."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        subscription, _created = CalendarSubscription.objects.update_or_create(
+            patient=patient, defaults={"token_hash": Course.calendar_token_hash(token), "created_at": timezone.now()}
+        )
+        audit_record(actor=by, action="calendar.subscription_new", patient=patient, obj=subscription, request=request)
+    return token
+
+
+def calendar_subscription_stop(*, patient: Patient, by: User | None = None, request=None) -> None:
+    with transaction.atomic():
+        deleted, _ = CalendarSubscription.objects.filter(patient=patient).delete()
+        if deleted:
+            audit_record(actor=by, action="calendar.subscription_stop", patient=patient, request=request)
+
 
 def calendar_address_new(*, course: Course, by: User | None = None, request=None) -> str:
-    """A new private subscription token for the course's calendar; the old address stops working.
-
-    Only a hash is stored, so a database leak does not leak live addresses; the
-    patient sees the address once, when it is made.
-    """
+    """A per-course subscription token, as the portal made before addresses covered the whole
+    patient (calendar_subscription_new). No page makes them any more; the ones patients hold
+    keep working until stopped (calendar_address_revoke)."""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         course.calendar_token = Course.calendar_token_hash(token)

@@ -22,7 +22,9 @@ urlpatterns = [
     path("me/sessions/<int:pk>/", views.my_session, name="my-session"),
     path("me/calendar.ics", views.my_calendar, name="my-calendar"),
     path("me/courses/<int:pk>/calendar.ics", views.course_ics, name="course-ics"),
-    path("me/courses/<int:pk>/subscription/", views.subscription_new, name="subscription-new"),
-    path("me/courses/<int:pk>/subscription/stop/", views.subscription_stop, name="subscription-stop"),
+    path("me/calendar/subscription/", views.subscription_new, name="subscription-new"),
+    path("me/calendar/subscription/stop/", views.subscription_stop, name="subscription-stop"),
+    # Addresses made for one course before they covered every course; they work until stopped.
+    path("me/courses/<int:pk>/subscription/stop/", views.course_subscription_stop, name="course-subscription-stop"),
     path("calendar/<str:token>.ics", views.subscription_feed, name="subscription-feed"),
 ]

@@ -8,6 +8,7 @@ render or redirect. Every staff view of a patient's data is audited.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,17 +17,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from portal.clock import clinic_today, clinic_tz, local_date
 from portal.decorators import patient_required, staff_required
-from portal.models import ClinicSettings
+from portal.models import ClinicSettings, Patient
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
 from scheduling.board import board as board_read
-from scheduling.calendar import course_calendar
+from scheduling.calendar import course_calendar, patient_calendar
 from scheduling.forms import (
     BoardArrivalForm,
     BoardStepForm,
@@ -40,7 +43,7 @@ from scheduling.forms import (
     apply_errors,
     slots_from_post,
 )
-from scheduling.models import Course, Session
+from scheduling.models import CalendarSubscription, Course, Session
 from scheduling.notifications.render import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
@@ -359,33 +362,60 @@ def course_ics(request, pk):
 
 
 @never_cache
-@login_required
+@patient_required
 @require_POST
-def subscription_new(request, pk):
-    """A new private subscription address; the old one stops working. Shown once."""
-    course = get_object_or_404(Course.objects.filter(patient__user=request.user), pk=pk)
-    token = services.calendar_address_new(course=course, by=request.user, request=request)
+def subscription_new(request):
+    """A new private subscription address for all the patient's sessions; the old one stops
+    working. Shown once."""
+    patient = get_object_or_404(Patient, user=request.user)
+    token = services.calendar_subscription_new(patient=patient, by=request.user, request=request)
     address = request.build_absolute_uri(reverse("scheduling:subscription-feed", args=[token]))
     webcal = "webcal://" + address.split("://", 1)[1]
-    return render(request, "scheduling/subscription.html", {"course": course, "address": address, "webcal": webcal})
+    return render(request, "scheduling/subscription.html", {"address": address, "webcal": webcal})
+
+
+@patient_required
+@require_POST
+def subscription_stop(request):
+    patient = get_object_or_404(Patient, user=request.user)
+    services.calendar_subscription_stop(patient=patient, by=request.user, request=request)
+    messages.success(request, _("The subscription address no longer works."))
+    return redirect("me")
 
 
 @login_required
 @require_POST
-def subscription_stop(request, pk):
+def course_subscription_stop(request, pk):
+    """Stops an address made for one course before addresses covered every course."""
     course = get_object_or_404(Course.objects.filter(patient__user=request.user), pk=pk)
     services.calendar_address_revoke(course=course, by=request.user, request=request)
     messages.success(request, _("The subscription address no longer works."))
     return redirect("me")
 
 
-@require_GET
+@require_safe
 def subscription_feed(request, token):
-    """Calendar apps fetch this without signing in: the unguessable token is the key."""
-    course = Course.objects.with_calendar_token(token).first()
-    if course is None:
+    """Calendar apps fetch this without signing in: the unguessable token is the key. A
+    patient-wide address, or an older per-course one: both give every session of the
+    patient, past and future. ETag and Last-Modified let an app poll without downloading
+    an unchanged file (304)."""
+    subscription = CalendarSubscription.objects.with_token(token).first()
+    patient_id = subscription.patient_id if subscription else (
+        Course.objects.with_calendar_token(token).values_list("patient_id", flat=True).first()
+    )
+    if patient_id is None:
         raise Http404("Unknown calendar address")
-    return _ics(course_calendar(courses=[course]), f"course-{course.pk}.ics")
+    content, changed = patient_calendar(patient_id=patient_id)
+    etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+    last_modified = int(changed.timestamp())
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        response = _ics(content, "my-sessions.ics")
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    # Calendar apps may keep a copy but must ask again (cheaply, with the ETag) each time.
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # --- The chair board -------------------------------------------------------------------

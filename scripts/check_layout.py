@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("portal", "education", "screening", "scheduling", "symptoms")
+APPS = ("portal", "education", "screening", "scheduling", "symptoms", "fhir_api")
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 60
 

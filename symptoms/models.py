@@ -29,7 +29,7 @@ class SymptomReviewQuerySet(OwnedByPatientQuerySet):
 class SymptomReview(models.Model):
     """One PHQ-9 response: at baseline (no session) or at a review point (the 5th,
     10th or 15th session). Items keep their LOINC codes so the response can leave
-    the portal as a FHIR QuestionnaireResponse."""
+    the portal as a FHIR QuestionnaireResponse (fhir_api.resources)."""
 
     LOINC_PANEL = "44249-1"
     LOINC_TOTAL = "44261-6"

@@ -185,7 +185,9 @@ def notification_email(
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     if calendar:
-        message.attach("sessions.ics", calendar, "text/calendar")
+        # method=PUBLISH, as in the file: mail apps show the sessions as entries to add to the
+        # calendar, not as an invitation waiting for a reply.
+        message.attach("sessions.ics", calendar, "text/calendar; method=PUBLISH")
     return message
 
 

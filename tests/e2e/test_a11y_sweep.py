@@ -558,7 +558,7 @@ def patient_journey(page, sweep, world, password):
     sweep.check(page, "scheduling/my_session.html")
     page.goto("/me/")
     sweep.rendered.clear()
-    submit(page, f"/me/courses/{world.course.pk}/subscription/")
+    submit(page, "/me/calendar/subscription/")
     sweep.check(page, "scheduling/subscription.html")
 
     page.goto("/symptoms/")

@@ -71,36 +71,42 @@ def test_the_patient_downloads_their_calendar(patient_client, course):
 
 
 def test_another_patients_calendar_is_not_found(patient_client, course, other_course):
+    from scheduling.services import calendar_address_new
+
     assert patient_client.get(reverse("scheduling:course-ics", args=[other_course.pk])).status_code == 404
-    response = patient_client.post(reverse("scheduling:subscription-new", args=[other_course.pk]))
-    assert response.status_code == 404
-    assert patient_client.post(reverse("scheduling:subscription-stop", args=[other_course.pk])).status_code == 404
+    calendar_address_new(course=other_course)
     other_course.refresh_from_db()
-    assert other_course.calendar_token == ""
+    token = other_course.calendar_token
+    response = patient_client.post(reverse("scheduling:course-subscription-stop", args=[other_course.pk]))
+    assert response.status_code == 404
+    other_course.refresh_from_db()
+    assert other_course.calendar_token == token
 
 
 def test_the_subscription_address_works_until_a_new_one_replaces_it(patient_client, client, course):
-    response = patient_client.post(reverse("scheduling:subscription-new", args=[course.pk]))
+    from scheduling.models import CalendarSubscription
+
+    response = patient_client.post(reverse("scheduling:subscription-new"))
     assert response.status_code == 200
     address = response.context["address"]
     path = address.split("testserver", 1)[1]
     token = path.rsplit("/", 1)[1].removesuffix(".ics")
-    course.refresh_from_db()
-    assert course.calendar_token and token not in course.calendar_token  # only a hash is stored
+    stored = CalendarSubscription.objects.get(patient=course.patient).token_hash
+    assert stored and token not in stored  # only a hash is stored
 
     client.logout()
     feed = client.get(path)
     assert feed.status_code == 200 and len(events(feed.content)) == 6
 
     patient_client.force_login(course.patient.user)
-    newer = patient_client.post(reverse("scheduling:subscription-new", args=[course.pk])).context["address"]
+    newer = patient_client.post(reverse("scheduling:subscription-new")).context["address"]
     client.logout()
     assert client.get(path).status_code == 404
     new_path = newer.split("testserver", 1)[1]
     assert client.get(new_path).status_code == 200
 
     patient_client.force_login(course.patient.user)
-    patient_client.post(reverse("scheduling:subscription-stop", args=[course.pk]))
+    patient_client.post(reverse("scheduling:subscription-stop"))
     client.logout()
     assert client.get(new_path).status_code == 404
 

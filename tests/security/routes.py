@@ -108,6 +108,13 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/calendar/{w.calendar_token}.ics", open_to=EVERYONE, sees_alice=EVERYONE,
         public="calendar apps cannot sign in: the unguessable, revocable token is the key; a wrong one is a 404",
     ),
+    "fhir/metadata": Route(
+        lambda w: "/fhir/metadata", open_to=EVERYONE, public="the FHIR CapabilityStatement: what the API serves, no data",
+    ),
+    "fhir/<path:rest>": Route(
+        lambda w: f"/fhir/Encounter?patient={w.alice.pk}", open_to=EVERYONE, get_status=frozenset({404}),
+        public="anything the FHIR API does not serve: a 404 OperationOutcome, no data",
+    ),
     # --- Any signed-in user -----------------------------------------------------------------
     "accounts/after-login/": Route(lambda w: "/accounts/after-login/", open_to=SIGNED_IN),
     "accounts/password_change/": Route(
@@ -142,8 +149,11 @@ ROUTES: dict[str, Route] = {
     "me/courses/<int:pk>/calendar.ics": Route(
         lambda w: f"/me/courses/{w.course.pk}/calendar.ics", open_to=ALICE_AND_STAFF, sees_alice=ALICE_AND_STAFF,
     ),
-    "me/courses/<int:pk>/subscription/": Route(
-        lambda w: f"/me/courses/{w.course.pk}/subscription/", get=False, open_to=ALICE, sees_alice=ALICE,
+    "me/calendar/subscription/": Route(
+        lambda w: "/me/calendar/subscription/", get=False, open_to=PATIENTS, sees_alice=ALICE, post=lambda w: {},
+    ),
+    "me/calendar/subscription/stop/": Route(
+        lambda w: "/me/calendar/subscription/stop/", get=False, open_to=PATIENTS, sees_alice=ALICE,
         post=lambda w: {},
     ),
     "me/courses/<int:pk>/subscription/stop/": Route(
@@ -179,6 +189,17 @@ ROUTES: dict[str, Route] = {
     "symptoms/alerts/<int:pk>/review/": Route(
         lambda w: f"/symptoms/alerts/{w.alert.pk}/review/", get=False, open_to=CLINICIAN,
         sees_alice=STAFF, post=lambda w: {"note": "Called the patient."},
+    ),
+    # The FHIR API: clinicians (or a clinician's bearer token, tests/fhir_api); anonymous gets 401.
+    "fhir/Patient/<str:pk>": Route(lambda w: f"/fhir/Patient/{w.alice.pk}", open_to=CLINICIAN, sees_alice=CLINICIAN),
+    "fhir/QuestionnaireResponse": Route(
+        lambda w: f"/fhir/QuestionnaireResponse?patient={w.alice.pk}", open_to=CLINICIAN, sees_alice=CLINICIAN,
+    ),
+    "fhir/Observation": Route(
+        lambda w: f"/fhir/Observation?patient={w.alice.pk}", open_to=CLINICIAN, sees_alice=CLINICIAN,
+    ),
+    "fhir/Appointment": Route(
+        lambda w: f"/fhir/Appointment?patient={w.alice.pk}", open_to=CLINICIAN, sees_alice=CLINICIAN,
     ),
     # --- Front desk and clinicians ----------------------------------------------------------
     "screening/<int:pk>/reconcile/": Route(

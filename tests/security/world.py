@@ -198,8 +198,9 @@ def fingerprint_diff(before: dict, after: dict) -> dict:
 
 
 def is_refused(response) -> bool:
-    """Redirected to a sign-in page, forbidden, not found or method not allowed: never the data."""
-    if response.status_code in (403, 404, 405):
+    """Redirected to a sign-in page, asked for credentials (the FHIR API's 401), forbidden, not
+    found or method not allowed: never the data."""
+    if response.status_code in (401, 403, 404, 405):
         return True
     if response.status_code == 302:
         location = response["Location"]
