@@ -118,6 +118,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# "transaction" when a pooler in transaction mode (PgBouncer's pool_mode = transaction) stands
+# between the portal and PostgreSQL: consecutive transactions of one connection may then run on
+# different server connections, so nothing may outlive its transaction. Django's server-side
+# cursors (.iterator()) do, and are turned off; the portal itself keeps no session state (its
+# advisory lock is pg_advisory_xact_lock, it sets nothing without LOCAL, never LISTENs, and
+# psycopg2 makes no prepared statements). Empty (default): a direct connection or session mode.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "session", "transaction"):
+    raise ImproperlyConfigured(f"DATABASE_POOLER={DATABASE_POOLER!r}: use empty, session or transaction.")
+if DATABASE_POOLER == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
