@@ -178,7 +178,7 @@ CELERY_BEAT_SCHEDULE = {
     # Due-later work lives in the Notification outbox; beat only wakes the dispatcher.
     "dispatch-notifications": {
         "task": "scheduling.tasks.dispatch_notifications",
-        "schedule": 60.0,
+        "schedule": float(env.int("NOTIFICATION_DISPATCH_EVERY_SECONDS", default=60)),
     },
     # Item-9 (PHQ-9) alert emails go after commit; this retries any that failed.
     "notify-safety-alerts": {
@@ -212,6 +212,13 @@ if not 0 < NOTIFICATION_TIME_BUDGET_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured(
         f"NOTIFICATION_TIME_BUDGET_SECONDS must be between 1 and {CELERY_TASK_SOFT_TIME_LIMIT - 1} seconds "
         "(a dispatch run must end before the task's soft time limit)."
+    )
+# A claim is taken back only when no live dispatcher can still hold it: a run is stopped by the
+# task's hard time limit at the latest, so a shorter reclaim delay would send a message twice.
+if NOTIFICATION_RECLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"NOTIFICATION_RECLAIM_SECONDS must be over {CELERY_TASK_TIME_LIMIT} seconds (the dispatch task's hard time "
+        "limit): a shorter delay takes back messages a live worker is still sending, and they go out twice."
     )
 # A booking wakes the dispatcher after it commits (off: only beat's minute does).
 NOTIFICATION_DISPATCH_ON_COMMIT = env.bool("NOTIFICATION_DISPATCH_ON_COMMIT", default=True)
