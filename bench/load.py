@@ -40,6 +40,7 @@ import json
 import os
 import random
 import re
+import ssl
 import struct
 import subprocess
 import sys
@@ -95,13 +96,20 @@ class Recorder:
 class Browser:
     """One keep-alive connection and a cookie jar that ignores the Secure flag (loopback http)."""
 
-    def __init__(self, host: str, port: int, recorder: Recorder) -> None:
-        self.host, self.port, self.recorder = host, port, recorder
-        self.conn = http.client.HTTPConnection(host, port, timeout=30)
+    def __init__(self, host: str, port: int, recorder: Recorder, tls: ssl.SSLContext | None = None) -> None:
+        self.host, self.port, self.recorder, self.tls = host, port, recorder, tls
+        self.conn = self._connect()
         self.cookies: dict[str, str] = {}
         self.journey = "guide"
         self.last_used = time.monotonic()
         self.totp_key = b""  # a staff account's authenticator app
+        self.extra_headers: dict[str, str] = {}  # e.g. what a trusted proxy adds, when talking to a node directly
+
+    def _connect(self) -> http.client.HTTPConnection:
+        # Through a TLS proxy (the drill's nginx) with its certificate, else plain http to gunicorn.
+        if self.tls is not None:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=30, context=self.tls)
+        return http.client.HTTPConnection(self.host, self.port, timeout=30)
 
     def close(self) -> None:
         self.conn.close()
@@ -122,17 +130,19 @@ class Browser:
 
     def send(self, method: str, path: str, data: dict | list | None = None) -> tuple[int, str, str]:
         """One request, timed; returns (status, Location, body)."""
-        headers = dict(HEADERS)
+        headers = {**HEADERS, **self.extra_headers}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if data is not None:
             body = urlencode(data, doseq=True).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+            if self.tls is not None:  # as a browser does; Django checks it on HTTPS
+                headers["Origin"] = f"https://{self.host}:{self.port}"
         if time.monotonic() - self.last_used > IDLE_RECONNECT_SECONDS:
             # gunicorn closes a keep-alive connection idle for 2 s; a browser would open a new one.
             self.conn.close()
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            self.conn = self._connect()
         began = time.perf_counter()
         try:
             self.conn.request(method, path, body=body, headers=headers)
@@ -140,7 +150,7 @@ class Browser:
             payload = response.read()
         except (OSError, http.client.HTTPException) as exc:
             self.conn.close()
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            self.conn = self._connect()
             raise Failure(f"{method} {path}: {exc!r}") from exc
         self.last_used = time.monotonic()
         self.recorder.request(self.journey, time.perf_counter() - began)
@@ -334,12 +344,15 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))] * 1000
 
 
-def run(base_url: str, *, users: int | None = None, seconds: float | None = None) -> dict:
+def run(base_url: str, *, users: int | None = None, seconds: float | None = None,
+        tls: ssl.SSLContext | None = None) -> dict:
     users = users or int(os.environ.get("LOAD_USERS", "50"))
     seconds = seconds or float(os.environ.get("LOAD_SECONDS", "120"))
     think = (float(os.environ.get("LOAD_THINK_MIN", "2")), float(os.environ.get("LOAD_THINK_MAX", "8")))
     url = urlsplit(base_url)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
+    host, port = url.hostname or "127.0.0.1", url.port or (443 if url.scheme == "https" else 80)
+    if url.scheme == "https" and tls is None:
+        tls = ssl.create_default_context()
     front_desk_users = [i for i in range(users) if i % 5 == 4]
     patients = dict(zip(front_desk_users, front_desks(len(front_desk_users)), strict=True))
     recorder = Recorder()
@@ -349,7 +362,7 @@ def run(base_url: str, *, users: int | None = None, seconds: float | None = None
 
     def user(index: int) -> None:
         rng = random.Random(index)
-        browser = Browser(host, port, recorder)
+        browser = Browser(host, port, recorder, tls)
 
         def pause() -> None:
             stop.wait(rng.uniform(*think))

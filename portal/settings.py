@@ -120,6 +120,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# "transaction" when a pooler in transaction mode (PgBouncer's pool_mode = transaction) stands
+# between the portal and PostgreSQL: consecutive transactions of one connection may then run on
+# different server connections, so nothing may outlive its transaction. Django's server-side
+# cursors (.iterator()) do, and are turned off; the portal itself keeps no session state (its
+# advisory lock is pg_advisory_xact_lock, it sets nothing without LOCAL, never LISTENs, and
+# psycopg2 makes no prepared statements). Empty (default): a direct connection or session mode.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "session", "transaction"):
+    raise ImproperlyConfigured(f"DATABASE_POOLER={DATABASE_POOLER!r}: use empty, session or transaction.")
+if DATABASE_POOLER == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
@@ -169,7 +180,7 @@ CELERY_BEAT_SCHEDULE = {
     # Due-later work lives in the Notification outbox; beat only wakes the dispatcher.
     "dispatch-notifications": {
         "task": "scheduling.tasks.dispatch_notifications",
-        "schedule": 60.0,
+        "schedule": float(env.int("NOTIFICATION_DISPATCH_EVERY_SECONDS", default=60)),
     },
     # Item-9 (PHQ-9) alert emails go after commit; this retries any that failed.
     "notify-safety-alerts": {
@@ -203,6 +214,13 @@ if not 0 < NOTIFICATION_TIME_BUDGET_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured(
         f"NOTIFICATION_TIME_BUDGET_SECONDS must be between 1 and {CELERY_TASK_SOFT_TIME_LIMIT - 1} seconds "
         "(a dispatch run must end before the task's soft time limit)."
+    )
+# A claim is taken back only when no live dispatcher can still hold it: a run is stopped by the
+# task's hard time limit at the latest, so a shorter reclaim delay would send a message twice.
+if NOTIFICATION_RECLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"NOTIFICATION_RECLAIM_SECONDS must be over {CELERY_TASK_TIME_LIMIT} seconds (the dispatch task's hard time "
+        "limit): a shorter delay takes back messages a live worker is still sending, and they go out twice."
     )
 # A booking wakes the dispatcher after it commits (off: only beat's minute does).
 NOTIFICATION_DISPATCH_ON_COMMIT = env.bool("NOTIFICATION_DISPATCH_ON_COMMIT", default=True)

@@ -29,6 +29,8 @@ Channel, Audience = Notification.Channel, Notification.Audience
 NO_CONTACT = "No email address or phone number on file for this patient."
 # Named, not imported: the tasks module imports the dispatcher, and nothing here imports tasks.
 DISPATCH_TASK = "scheduling.tasks.dispatch_notifications"
+# Waking the dispatcher is a hint: give up after one attempt of at most a second.
+WAKE_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
 REVIEW_KINDS = (Kind.REVIEW_DUE, Kind.REVIEW_DUE_CLINICIANS)
 # The messages that follow a session's time: re-planning a session replaces them.
 SESSION_SCHEDULE_KINDS = (Kind.REMINDER, Kind.MORNING_REMINDER, Kind.NO_DRIVING, *REVIEW_KINDS)
@@ -157,7 +159,11 @@ def wake_dispatcher() -> None:
     if not getattr(settings, "NOTIFICATION_DISPATCH_ON_COMMIT", True):
         return
     try:
-        current_app.send_task(DISPATCH_TASK, retry=False)
+        # One try on a connection of its own: kombu's default connection keeps retrying for the
+        # broker's connect timeout and more (6 s), and a booking's response would wait that long
+        # whenever Redis is down (the scale-out drill found it).
+        with current_app.connection_for_write(transport_options=WAKE_TRANSPORT_OPTIONS) as connection:
+            current_app.send_task(DISPATCH_TASK, retry=False, connection=connection)
     except Exception:  # noqa: BLE001 - broker down: beat will pick the rows up
         logger.warning("Could not wake the notification dispatcher; beat will send the messages.", exc_info=True)
 

@@ -37,6 +37,17 @@ def test_an_unknown_clinic_time_zone_is_refused_by_name():
     assert "CLINIC_TIME_ZONE" in result.stderr
 
 
+def test_a_reclaim_delay_a_live_worker_could_still_be_inside_is_refused_by_name():
+    # Under the dispatch task's hard time limit (60 s), a slow but live run's claims would be
+    # taken back and sent a second time.
+    result = _manage("check", DJANGO_DEBUG="1", NOTIFICATION_RECLAIM_SECONDS="60",
+                     DJANGO_SETTINGS_MODULE="portal.settings")
+    assert result.returncode != 0
+    assert "NOTIFICATION_RECLAIM_SECONDS" in result.stderr
+    assert _manage("check", DJANGO_DEBUG="1", NOTIFICATION_RECLAIM_SECONDS="65",
+                   DJANGO_SETTINGS_MODULE="portal.settings").returncode == 0
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = _manage(
         "check",
