@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import unicodedata
 import zoneinfo
 from datetime import time
 
@@ -102,6 +104,23 @@ class OwnedByPatientQuerySet(models.QuerySet):
         return self.none()
 
 
+# Letters that carry their mark inside (NFKD does not split them): Ø is typed as O.
+LETTERS_WITHOUT_PARTS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"})
+
+
+def search_text(value: str) -> str:
+    """Text as the patient search compares it: accents dropped (NFKD, combining marks removed),
+    case folded, runs of spaces made one. "María  GARCÍA" and "maria garcia" read the same."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().translate(LETTERS_WITHOUT_PARTS).split())
+
+
+def digits_only(value: str) -> str:
+    """A phone number as its digits: "+1 (555) 010-4477" -> "15550104477"."""
+    return re.sub(r"\D", "", value or "")
+
+
 class PatientQuerySet(models.QuerySet):
     def for_user(self, user):
         """Patients the user may see: staff see all, a patient only their own record."""
@@ -150,6 +169,11 @@ class Patient(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Kept by save() for the staff search (portal.search): the full name without accents or
+    # case, and the phone's digits, so "garcia" finds "García" and "010 4477" finds
+    # "+1 555 010 4477" on every database, the embedded SQLite one included.
+    search_name = models.CharField(max_length=201, blank=True, default="", editable=False)
+    phone_digits = models.CharField(max_length=20, blank=True, default="", editable=False, db_index=True)
 
     objects = PatientQuerySet.as_manager()
 
@@ -163,6 +187,14 @@ class Patient(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        self.search_name = search_text(f"{self.first_name} {self.last_name}")
+        self.phone_digits = digits_only(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & {"first_name", "last_name", "phone"}:
+            kwargs["update_fields"] = {*update_fields, "search_name", "phone_digits"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -2,7 +2,7 @@
 
 from django.template.loader import render_to_string
 
-from screening.models import Screening
+from screening.models import Clearance, Screening
 
 RECENT_DECIDED = 10
 
@@ -26,3 +26,20 @@ def staff_panels(request) -> list[str]:
 def me_panels(request, *, patient) -> list[str]:
     screenings = list(Screening.objects.filter(patient=patient).order_by("-submitted_at", "-pk"))
     return [render_to_string("screening/panels/me.html", {"screenings": screenings}, request=request)]
+
+
+def can_read_notes(user) -> bool:
+    return user.is_clinician or user.has_perm("screening.view_clinicalnote")
+
+
+def record_panels(request, *, patient) -> list[str]:
+    """The patient record's screenings and clearance history. Answers and clinicians' notes are
+    for clinicians only: the front desk sees when a screening came in and where it stands."""
+    clinical = can_read_notes(request.user)
+    screenings = list(Screening.objects.filter(patient=patient).select_related("clearance").order_by("-submitted_at", "-pk"))
+    context = {"patient": patient, "screenings": screenings, "clinical": clinical}
+    if clinical:
+        context["decisions"] = list(
+            Clearance.objects.filter(patient=patient).select_related("clinician").order_by("-decided_at", "-pk")
+        )
+    return [render_to_string("screening/panels/record.html", context, request=request)]

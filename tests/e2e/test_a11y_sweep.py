@@ -91,9 +91,14 @@ FRONT_DESK_TEMPLATES = {
     "scheduling/notifications/staff_attention.html",
     "scheduling/notifications/staff_log.html",
     "symptoms/patient_chart.html",
+    "portal/patient_search.html",
+    "portal/patient_record.html",
+    "portal/patient_edit.html",
 }
 CLINICIAN_TEMPLATES = {
     "portal/staff.html",
+    "portal/patient_search.html",
+    "portal/patient_record.html",
     "screening/detail.html",
     "symptoms/patient_chart.html",
     "education/admin/guide_change_form.html",
@@ -127,6 +132,9 @@ EXCLUDED_TEMPLATES = {
     "symptoms/panels/alerts.html": "panel of /staff/",
     "symptoms/panels/me.html": "panel of /me/",
     "symptoms/panels/overdue.html": "panel of /staff/",
+    "scheduling/panels/record.html": "section of the patient record (portal/patient_record.html)",
+    "screening/panels/record.html": "section of the patient record (portal/patient_record.html)",
+    "symptoms/panels/record.html": "section of the patient record (portal/patient_record.html)",
     # Messages: email bodies (and their shared parts), never shown in the browser.
     "emails/invitation.html": "email",
     "registration/password_reset_email.html": "email (plain text)",
@@ -620,6 +628,18 @@ def front_desk_journey(page, sweep, world, password):
     page.goto(f"/symptoms/patient/{world.patient.pk}/")
     sweep.check(page, "symptoms/patient_chart.html", "PHQ-9 chart, front desk")
 
+    page.goto("/staff/patients/?q=%25_%27")
+    sweep.check(page, "portal/patient_search.html", "search with junk")
+    page.goto("/staff/patients/?q=archer")
+    sweep.check(page, "portal/patient_search.html", "search results")
+    page.goto(f"/staff/patients/{world.patient.pk}/")
+    sweep.check(page, "portal/patient_record.html", "patient record, front desk")
+    page.goto(f"/staff/patients/{world.patient.pk}/edit/")
+    sweep.check(page, "portal/patient_edit.html")
+    page.get_by_label("Date of birth").fill("2999-01-01")
+    submit(page)
+    sweep.check(page, "portal/patient_edit.html", "details with errors")
+
 
 @pytest.mark.django_db(transaction=True)
 def test_front_desk_pages_are_accessible_at_both_widths(make_sweep, world, password):
@@ -645,6 +665,10 @@ def clinician_journey(page, sweep, world, password):
     with page.expect_navigation():
         alert_form.locator("[type=submit]").click()
     sweep.check(page, "symptoms/patient_chart.html", "alert review with errors")
+    page.goto("/staff/patients/?q=archer")
+    sweep.check(page, "portal/patient_search.html", "search results, clinician")
+    page.goto(f"/staff/patients/{world.patient.pk}/")
+    sweep.check(page, "portal/patient_record.html", "patient record with trend, alert and notes")
 
     guide = Guide.objects.get(slug="ketamine-infusion")
     page.goto(f"/admin/education/guide/{guide.pk}/change/")

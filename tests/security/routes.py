@@ -189,6 +189,12 @@ ROUTES: dict[str, Route] = {
             "sessions_per_week": 2, "weeks": 1, "start_time": "13:00", "action": "book",
         },
     ),
+    "staff/patients/": Route(lambda w: "/staff/patients/?q=archer", open_to=STAFF, sees_alice=STAFF),
+    "staff/patients/<int:pk>/": Route(lambda w: f"/staff/patients/{w.alice.pk}/", open_to=STAFF, sees_alice=STAFF),
+    "staff/patients/<int:pk>/edit/": Route(
+        lambda w: f"/staff/patients/{w.alice.pk}/edit/", open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"first_name": "Mallory", "last_name": "Archer", "email": "alice@example.com"},
+    ),
     "staff/patients/register/": Route(
         lambda w: "/staff/patients/register/", open_to=STAFF,
         post=lambda w: {"first_name": "Mallory", "last_name": "Mint", "email": "mallory@example.com"},
