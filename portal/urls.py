@@ -13,6 +13,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("me/", views.me, name="me"),
     path("me/channel/", views.me_channel, name="me-channel"),
+    path("me/intake/", include("screening.intake_urls")),
     path("staff/", views.staff, name="staff"),
     path("staff/notifications/", include("scheduling.notifications.urls")),
     path("staff/patients/", records.search, name="patient-search"),

@@ -2,7 +2,7 @@
 
 from django.template.loader import render_to_string
 
-from screening.models import Clearance, Screening
+from screening.models import Clearance, Intake, Screening
 
 RECENT_DECIDED = 10
 
@@ -25,7 +25,8 @@ def staff_panels(request) -> list[str]:
 
 def me_panels(request, *, patient) -> list[str]:
     screenings = list(Screening.objects.filter(patient=patient).order_by("-submitted_at", "-pk"))
-    return [render_to_string("screening/panels/me.html", {"screenings": screenings}, request=request)]
+    intake = Intake.objects.filter(patient=patient).first()
+    return [render_to_string("screening/panels/me.html", {"screenings": screenings, "intake": intake}, request=request)]
 
 
 def can_read_notes(user) -> bool:
@@ -37,7 +38,9 @@ def record_panels(request, *, patient) -> list[str]:
     for clinicians only: the front desk sees when a screening came in and where it stands."""
     clinical = can_read_notes(request.user)
     screenings = list(Screening.objects.filter(patient=patient).select_related("clearance").order_by("-submitted_at", "-pk"))
-    context = {"patient": patient, "screenings": screenings, "clinical": clinical}
+    intake = Intake.objects.filter(patient=patient).first()
+    context = {"patient": patient, "screenings": screenings, "clinical": clinical, "intake": intake,
+               "changes": list(intake.changes.all()) if intake else []}
     if clinical:
         context["decisions"] = list(
             Clearance.objects.filter(patient=patient).select_related("clinician").order_by("-decided_at", "-pk")

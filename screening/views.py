@@ -20,7 +20,7 @@ from portal.models import Patient
 from portal.services import audit_record
 from screening import services
 from screening.forms import DecisionForm, SendForm, step_answers_read
-from screening.models import Clearance, Screening
+from screening.models import Clearance, Intake, Screening
 
 SESSION_KEY = "screening"
 SENT_KEY = "screening_sent"
@@ -254,6 +254,8 @@ def _detail_context(request, screening, form=None) -> dict:
         )
         context["can_read_notes"] = user.is_clinician or user.has_perm("screening.view_clinicalnote")
         context["can_decide"] = user.is_clinician
+        context["intake"] = Intake.objects.filter(patient=screening.patient).first()
+        context["intake_changes"] = list(context["intake"].changes.all()) if context["intake"] else []
         context["form"] = form or DecisionForm()
     return context
 

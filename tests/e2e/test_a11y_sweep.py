@@ -79,6 +79,8 @@ PATIENT_TEMPLATES = {
     "screening/detail.html",
     "403.html",
     "registration/logged_out.html",
+    "screening/intake_review.html",
+    "screening/intake_step.html",
 }
 FRONT_DESK_TEMPLATES = {
     "portal/staff.html",
@@ -115,6 +117,7 @@ EXCLUDED_TEMPLATES = {
     "scheduling/_datenav.html": "partial of the day sheet and week view",
     "scheduling/notifications/_status.html": "partial of the staff message pages",
     "screening/_answers_table.html": "partial of the screening result and detail pages",
+    "screening/_intake_summary.html": "partial of the intake summary, the screening detail and the patient record",
     "screening/_form_fields.html": "partial of the screening step page",
     "screening/_result_summary.html": "partial of the screening result page",
     "screening/_send_form_fields.html": "partial of the screening result and send pages",
@@ -544,6 +547,13 @@ def patient_journey(page, sweep, world, password):
                   ".forEach(radio => { radio.checked = false; })")
     submit(page, "/me/channel/")
     sweep.check(page, "portal/me.html", "my portal, contact choice with errors")
+    page.goto("/me/intake/")
+    sweep.check(page, "screening/intake_review.html", "intake, not started")
+    page.goto("/me/intake/reasons/")
+    sweep.check(page, "screening/intake_step.html", "intake step 1")
+    page.get_by_label("Your date of birth").fill("2999-01-01")
+    submit(page)
+    sweep.check(page, "screening/intake_step.html", "intake step with errors")
     page.goto(f"/me/sessions/{world.session.pk}/")
     sweep.check(page, "scheduling/my_session.html")
     page.goto("/me/")

@@ -133,6 +133,11 @@ ROUTES: dict[str, Route] = {
         lambda w: "/me/channel/", get=False, open_to=PATIENTS, sees_alice=ALICE,
         post=lambda w: {"preferred_channel": "sms"},
     ),
+    "me/intake/": Route(lambda w: "/me/intake/", open_to=PATIENTS, sees_alice=ALICE, post=lambda w: {}),
+    "me/intake/<slug:name>/": Route(
+        lambda w: "/me/intake/people/", open_to=PATIENTS, sees_alice=ALICE,
+        post=lambda w: {"emergency_name": "Mallory", "emergency_phone": "(555) 010-0199"},
+    ),
     "me/sessions/<int:pk>/": Route(lambda w: f"/me/sessions/{w.session.pk}/", open_to=ALICE, sees_alice=ALICE),
     "me/calendar.ics": Route(lambda w: "/me/calendar.ics", open_to=ALICE, sees_alice=ALICE),
     "me/courses/<int:pk>/calendar.ics": Route(
