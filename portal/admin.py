@@ -118,6 +118,7 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
         ("Sessions", {"fields": ("infusion_minutes", "recovery_minutes", "min_clear_days")}),
         ("Messages", {"fields": ("reminder_lead_hours", "morning_reminder", "morning_reminder_time",
                                  "no_driving_hours")}),
+        ("Safety", {"fields": ("alert_escalation_hours",)}),
     )
     # The rows other apps hang off the settings (scheduling: opening hours and closed days),
     # added by their own admin.py through `inline_add`: portal knows no app.

@@ -313,6 +313,12 @@ class ClinicSettings(models.Model):
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(48)],
     )
+    # An item-9 alert with no successful call this many hours after it was raised goes to every
+    # clinician again (symptoms.safety.safety_alerts_escalate).
+    alert_escalation_hours = models.PositiveSmallIntegerField(
+        _("hours before an item-9 alert with no contact is escalated to all clinicians"),
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(72)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from django.template.loader import render_to_string
 
 from symptoms.charts import CHART, trend_build
 from symptoms.models import SafetyAlert, SymptomReview
+from symptoms.safety import clinician_emails
 from symptoms.services import review_points, review_points_overdue
 
 OVERDUE_SHOWN = 50
@@ -11,6 +12,10 @@ OVERDUE_SHOWN = 50
 
 def staff_panels(request) -> list[str]:
     panels = []
+    unnotified = SafetyAlert.objects.open().filter(clinicians_notified_at__isnull=True).count()
+    if unnotified and not clinician_emails():
+        # Nobody was told: every staff member, the front desk too, must see this.
+        panels.append(render_to_string("symptoms/panels/no_recipients.html", {"count": unnotified}, request=request))
     if request.user.is_clinician:
         # Item-9 alerts come first on the dashboard and stay until a clinician reviews them.
         alerts = list(SafetyAlert.objects.open().select_related("patient").order_by("created_at", "pk"))

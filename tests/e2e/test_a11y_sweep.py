@@ -135,6 +135,7 @@ EXCLUDED_TEMPLATES = {
     "symptoms/panels/alerts.html": "panel of /staff/",
     "symptoms/panels/me.html": "panel of /me/",
     "symptoms/panels/overdue.html": "panel of /staff/",
+    "symptoms/panels/no_recipients.html": "panel of /staff/ (only when no clinician can receive alert emails)",
     "scheduling/panels/record.html": "section of the patient record (portal/patient_record.html)",
     "screening/panels/record.html": "section of the patient record (portal/patient_record.html)",
     "symptoms/panels/record.html": "section of the patient record (portal/patient_record.html)",

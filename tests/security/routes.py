@@ -170,6 +170,10 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/screening/{w.screening.pk}/decide/", get=False, open_to=CLINICIAN, sees_alice=STAFF,
         post=lambda w: {"decision": "not_suitable", "note": "Refused by the security suite."},
     ),
+    "symptoms/alerts/<int:pk>/contact/": Route(
+        lambda w: f"/symptoms/alerts/{w.alert.pk}/contact/", get=False, open_to=CLINICIAN,
+        sees_alice=STAFF, post=lambda w: {"outcome": "no_answer"},
+    ),
     "symptoms/alerts/<int:pk>/review/": Route(
         lambda w: f"/symptoms/alerts/{w.alert.pk}/review/", get=False, open_to=CLINICIAN,
         sees_alice=STAFF, post=lambda w: {"note": "Called the patient."},
