@@ -85,6 +85,12 @@ def intake_for(patient: Patient) -> Intake:
     return Intake.objects.get_or_create(patient=patient)[0]
 
 
+def intake_read(patient: Patient) -> Intake:
+    """The patient's intake to show: an unsaved empty one when they have not started (a page
+    view writes nothing)."""
+    return Intake.objects.filter(patient=patient).first() or Intake(patient=patient)
+
+
 def intake_step_save(*, patient: Patient, step: str, data: dict[str, Any], by: User | None = None) -> Intake:
     """Save one step's answers. All of the step is checked first; on any error nothing is saved."""
     if step not in STEPS:

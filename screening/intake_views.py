@@ -29,7 +29,7 @@ def step(request, name: str):
     if name not in STEP_FORMS:
         raise Http404
     patient = _patient(request)
-    intake = service.intake_for(patient)
+    intake = service.intake_read(patient)
     initial = {field: getattr(intake, field) for field in service.STEPS[name]}
     if name == "reasons" and initial["date_of_birth"] is None:
         initial["date_of_birth"] = patient.date_of_birth
@@ -56,7 +56,7 @@ def step(request, name: str):
 @patient_required
 def review(request):
     patient = _patient(request)
-    intake = service.intake_for(patient)
+    intake = service.intake_read(patient)
     if request.method == "POST":
         try:
             service.intake_submit(patient=patient, by=request.user)
