@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 
 from portal.admin_base import ReadOnlyAdmin
 from portal.models import AuditEvent, ClinicSettings, Invitation, Patient, User
-from portal.services import audit_record
+from portal.services import DETAIL_FIELDS, audit_record, patient_details_clean, patient_update
 
 
 @admin.register(User)
@@ -32,22 +34,46 @@ class UserAdmin(BaseUserAdmin):
         )
 
 
+class PatientAdminForm(forms.ModelForm):
+    """The admin checks a patient's details by the same rules as the staff pages (portal.services)."""
+
+    class Meta:
+        model = Patient
+        fields = ["first_name", "last_name", "email", "phone", "date_of_birth", "preferred_channel", "user"]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            patient_details_clean(**{name: cleaned.get(name) for name in DETAIL_FIELDS})
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                if name not in self.errors:
+                    self.add_error(name, errors)
+        return cleaned
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
+    form = PatientAdminForm
     list_display = ["last_name", "first_name", "email", "phone", "date_of_birth", "user"]
     search_fields = ["last_name", "first_name", "email", "phone"]
     raw_id_fields = ["user"]
 
     def save_model(self, request, obj, form, change):
         """Every change to a patient record reaches the portal's own audit trail: who, when,
-        which fields, and their old and new values."""
+        which fields, and their old and new values. A change goes through the same service as
+        the staff pages' form (portal.services.patient_update)."""
+        if change:
+            original = Patient.objects.get(pk=obj.pk)
+            changes = {name: form.cleaned_data.get(name) for name in form.changed_data}
+            patient_update(patient=original, by=request.user, changes=changes, request=request,
+                           action="patient.change_admin")
+            obj.refresh_from_db()
+            return
         super().save_model(request, obj, form, change)
-        fields = {
-            name: {"old": _plain(form.initial.get(name)), "new": _plain(form.cleaned_data.get(name))}
-            for name in form.changed_data
-        }
-        action = "patient.change_admin" if change else "patient.add_admin"
-        audit_record(actor=request.user, action=action, patient=obj, obj=obj, request=request, detail={"fields": fields})
+        fields = {name: {"old": None, "new": _plain(form.cleaned_data.get(name))} for name in form.changed_data}
+        audit_record(actor=request.user, action="patient.add_admin", patient=obj, obj=obj, request=request,
+                     detail={"fields": fields})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
@@ -92,6 +118,7 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
         ("Sessions", {"fields": ("infusion_minutes", "recovery_minutes", "min_clear_days")}),
         ("Messages", {"fields": ("reminder_lead_hours", "morning_reminder", "morning_reminder_time",
                                  "no_driving_hours")}),
+        ("Safety", {"fields": ("alert_escalation_hours",)}),
     )
     # The rows other apps hang off the settings (scheduling: opening hours and closed days),
     # added by their own admin.py through `inline_add`: portal knows no app.

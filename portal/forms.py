@@ -63,3 +63,29 @@ class ThrottledPasswordResetForm(PasswordResetForm):
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         if throttle_hit(key=throttle_key("email", to_email), limit=settings.EMAILS_PER_ADDRESS_PER_HOUR):
             super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, **kwargs)
+
+
+class PatientSearchForm(forms.Form):
+    # No max_length here: over-long text is answered by the search with a message, not a form error.
+    q = forms.CharField(
+        label=_("Find a patient"), required=False,
+        help_text=_("Part of a name, an email, a phone number (any format) or a date of birth (such as 03/07/1984)."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class PatientDetailsForm(CleanTextMixin, forms.Form):
+    """The front desk's own form for a patient's details (the rules are the service's)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import unicodedata
 import zoneinfo
 from datetime import time
 
@@ -102,6 +104,23 @@ class OwnedByPatientQuerySet(models.QuerySet):
         return self.none()
 
 
+# Letters that carry their mark inside (NFKD does not split them): Ø is typed as O.
+LETTERS_WITHOUT_PARTS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"})
+
+
+def search_text(value: str) -> str:
+    """Text as the patient search compares it: accents dropped (NFKD, combining marks removed),
+    case folded, runs of spaces made one. "María  GARCÍA" and "maria garcia" read the same."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().translate(LETTERS_WITHOUT_PARTS).split())
+
+
+def digits_only(value: str) -> str:
+    """A phone number as its digits: "+1 (555) 010-4477" -> "15550104477"."""
+    return re.sub(r"\D", "", value or "")
+
+
 class PatientQuerySet(models.QuerySet):
     def for_user(self, user):
         """Patients the user may see: staff see all, a patient only their own record."""
@@ -161,6 +180,11 @@ class Patient(models.Model):
     held_for = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="held_referrals", editable=False
     )
+    # Kept by save() for the staff search (portal.search): the full name without accents or
+    # case, and the phone's digits, so "garcia" finds "García" and "010 4477" finds
+    # "+1 555 010 4477" on every database, the embedded SQLite one included.
+    search_name = models.CharField(max_length=201, blank=True, default="", editable=False)
+    phone_digits = models.CharField(max_length=20, blank=True, default="", editable=False, db_index=True)
 
     objects = PatientQuerySet.as_manager()
 
@@ -179,6 +203,14 @@ class Patient(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        self.search_name = search_text(f"{self.first_name} {self.last_name}")
+        self.phone_digits = digits_only(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & {"first_name", "last_name", "phone"}:
+            kwargs["update_fields"] = {*update_fields, "search_name", "phone_digits"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
@@ -296,6 +328,12 @@ class ClinicSettings(models.Model):
         _("hours after the infusion with no driving, alcohol or drugs"),
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(48)],
+    )
+    # An item-9 alert with no successful call this many hours after it was raised goes to every
+    # clinician again (symptoms.safety.safety_alerts_escalate).
+    alert_escalation_hours = models.PositiveSmallIntegerField(
+        _("hours before an item-9 alert with no contact is escalated to all clinicians"),
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(72)],
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -311,3 +311,67 @@ def patient_channel_set(*, patient: Patient, channel: str, by: User | None = Non
         audit_record(actor=by, action="patient.channel_set", patient=patient, obj=patient, request=request,
                      detail={"channel": channel})
     return patient
+
+
+def patient_search_audit(*, actor: User, query: str, patients: list[Patient], request=None) -> None:
+    """A search is a look at every patient it shows: one event per patient listed (so each
+    patient's trail names who saw them in a list), or one without a patient when none matched."""
+    detail = {"query": query[:100]}
+    events = [
+        AuditEvent(
+            actor=actor, action="patient.search", patient=patient, object_type=patient._meta.label_lower,
+            object_id=str(patient.pk), ip_address=client_ip(request), detail=detail,
+        )
+        for patient in patients
+    ] or [AuditEvent(actor=actor, action="patient.search", ip_address=client_ip(request), detail=detail)]
+    AuditEvent.objects.bulk_create(events)
+
+
+DETAIL_FIELDS = ("first_name", "last_name", "email", "phone", "date_of_birth")
+
+
+def _plain(value):
+    """A value as JSON can hold it: a related row by its key, a date as ISO text."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def patient_update(
+    *, patient: Patient, by: User | None, changes: dict[str, Any], request=None, action: str = "patient.change"
+) -> Patient:
+    """Change a patient's record and audit each changed field with its old and new value.
+
+    The staff pages' form and the Django admin both come here. The details (name, email,
+    phone, date of birth) are checked as at registration; another patient's email is refused.
+    Other fields the admin edits (the account, the channel) are saved as given."""
+    if by is not None and not (by.is_clinic_staff or by.has_perm("portal.change_patient")):
+        raise PermissionDenied("Only clinic staff can change a patient's details.")
+    unknown = set(changes) - {*DETAIL_FIELDS, "preferred_channel", "user"}
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    current = {name: getattr(patient, name) for name in DETAIL_FIELDS}
+    details = patient_details_clean(**{**current, **{k: v for k, v in changes.items() if k in DETAIL_FIELDS}})
+    if details["email"] and Patient.objects.with_email(details["email"]).exclude(pk=patient.pk).exists():
+        raise ValidationError({"email": "Another patient already has this email address."})
+    wanted = {**changes, **details}
+    changed = {
+        name: {"old": _plain(getattr(patient, name)), "new": _plain(value)}
+        for name, value in wanted.items()
+        if getattr(patient, name) != value
+    }
+    if not changed:
+        return patient
+    with transaction.atomic():
+        for name in changed:
+            setattr(patient, name, wanted[name])
+        try:
+            with transaction.atomic():
+                patient.save(update_fields=list(changed))
+        except IntegrityError:
+            patient.refresh_from_db()
+            raise ValidationError({"email": "Another patient already has this email address."}) from None
+        audit_record(actor=by, action=action, patient=patient, obj=patient, request=request, detail={"fields": changed})
+    return patient

@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "symptoms.tasks.notify_safety_alerts",
         "schedule": 60.0,
     },
+    # An item-9 alert nobody reached the patient about within the clinic's hours goes to every clinician.
+    "escalate-safety-alerts": {
+        "task": "symptoms.tasks.escalate_safety_alerts",
+        "schedule": 300.0,
+    },
 }
 
 # --- Email ----------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import records, views
 from portal.forms import EmailAuthenticationForm, ThrottledPasswordResetForm
 from portal.two_factor import views as two_factor_views
 
@@ -13,8 +13,12 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("me/", views.me, name="me"),
     path("me/channel/", views.me_channel, name="me-channel"),
+    path("me/intake/", include("screening.intake_urls")),
     path("staff/", views.staff, name="staff"),
     path("staff/notifications/", include("scheduling.notifications.urls")),
+    path("staff/patients/", records.search, name="patient-search"),
+    path("staff/patients/<int:pk>/", records.record, name="patient-record"),
+    path("staff/patients/<int:pk>/edit/", records.edit, name="patient-edit"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),

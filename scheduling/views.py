@@ -47,6 +47,7 @@ from scheduling.models import CalendarSubscription, Course, Session
 from scheduling.notifications.render import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
+from screening.models import Intake
 from screening.services import consent_signature_current
 
 # --- Booking ---------------------------------------------------------------------
@@ -90,7 +91,15 @@ def book(request):
                 form.add_error(key if key in form.fields else None, errors)
         if not plan.sessions:
             plan = None
-    return render(request, "scheduling/book.html", {"form": form, "plan": plan, "slot_errors": slot_errors})
+    context = {"form": form, "plan": plan, "slot_errors": slot_errors, "intake": _intake_of(form, initial)}
+    return render(request, "scheduling/book.html", context)
+
+
+def _intake_of(form, initial):
+    """The chosen patient's intake, so the booking shows their preferred days and ride home."""
+    patient = form.cleaned_data.get("patient") if form.is_bound and hasattr(form, "cleaned_data") else None
+    patient_id = patient.pk if patient is not None else initial.get("patient")
+    return Intake.objects.filter(patient_id=patient_id).first() if patient_id else None
 
 
 @never_cache

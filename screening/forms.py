@@ -2,9 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.clock import clinic_today
-from portal.validators import CleanTextMixin
+from portal.validators import CleanTextMixin, control_characters
 from screening.models import Clearance
-from screening.services import ANSWERS
+from screening.services import ANSWERS, NOTE_MAX
 
 
 def step_answers_read(data, step: dict) -> tuple[dict[str, str], list[dict], list[str]]:
@@ -18,7 +18,7 @@ def step_answers_read(data, step: dict) -> tuple[dict[str, str], list[dict], lis
     answers: dict[str, str] = {}
     missing: list[dict] = []
     problems: list[str] = []
-    ignored = {"csrfmiddlewaretoken", "action"}
+    ignored = {"csrfmiddlewaretoken", "action"} | {f"{NOTE_PREFIX}{code}" for code in codes}
     unknown = sorted(key for key in data if key not in ignored and key not in codes)
     if unknown:
         problems.append(str(_("The form had answers to questions that are not on this step. Please answer the questions shown.")))
@@ -31,6 +31,29 @@ def step_answers_read(data, step: dict) -> tuple[dict[str, str], list[dict], lis
                 problems.append(str(_("Choose Yes, No or Not sure for every question.")))
             missing.append(item)
     return answers, missing, sorted(set(problems))
+
+
+NOTE_PREFIX = "note-"
+
+
+def step_notes_read(data, step: dict, answers: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The optional short notes a patient adds to a "Yes" or "Not sure" ("I had a stent in 2019").
+    A note on a "No" is dropped; one that is too long or holds invisible characters is refused."""
+    notes: dict[str, str] = {}
+    problems: list[str] = []
+    for item in step["conditions"]:
+        code = item["code"]
+        raw = data.get(f"{NOTE_PREFIX}{code}", "")
+        note = " ".join(raw.split()) if isinstance(raw, str) else ""
+        if not note:
+            continue
+        if control_characters(raw, multiline=True):
+            problems.append(str(_("Remove the invisible characters from your notes.")))
+        elif len(note) > NOTE_MAX:
+            problems.append(str(_("Keep each note to %(max)d characters or fewer.") % {"max": NOTE_MAX}))
+        elif answers.get(code) in ("yes", "unsure"):
+            notes[code] = note
+    return notes, sorted(set(problems))
 
 
 class DescribedErrorsMixin:

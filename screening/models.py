@@ -283,3 +283,77 @@ class Consent(models.Model):
 
     def __str__(self):
         return f"{self.patient}: consent version {self.version.number}"
+class Intake(models.Model):
+    """What the patient tells the clinic before the first session: why they seek treatment, what
+    they have tried, what they take, who to call and who drives them home, and when they can come.
+    Saved step by step; `submitted_at` is set when they send it. Every change after that is kept
+    as an IntakeChange, so a clinician sees what changed since they read it."""
+
+    class Reason(models.TextChoices):
+        DEPRESSION = "depression", _("Depression")
+        PTSD = "ptsd", _("PTSD (post-traumatic stress)")
+        SUBSTANCE_USE = "substance_use", _("Alcohol or drug use")
+        OTHER = "other", _("Something else")
+
+    class HowLong(models.TextChoices):
+        UNDER_1 = "under_1", _("Less than a year")
+        ONE_TO_2 = "1_2", _("1 to 2 years")
+        TWO_TO_5 = "2_5", _("2 to 5 years")
+        OVER_5 = "over_5", _("More than 5 years")
+
+    class Times(models.TextChoices):
+        MORNING = "morning", _("Mornings")
+        AFTERNOON = "afternoon", _("Afternoons")
+        ANY = "any", _("Any time")
+
+    patient = models.OneToOneField("portal.Patient", on_delete=models.CASCADE, related_name="intake")
+    reasons = models.JSONField(default=list, blank=True)
+    reason_other = models.CharField(max_length=200, blank=True, default="")
+    how_long = models.CharField(max_length=10, choices=HowLong.choices, blank=True, default="")
+    date_of_birth = models.DateField(null=True, blank=True)
+    antidepressants_tried = models.PositiveSmallIntegerField(null=True, blank=True)
+    therapy = models.BooleanField(default=False)
+    ect_or_tms = models.BooleanField(default=False)
+    ketamine_before = models.BooleanField(default=False)
+    medicines = models.TextField(max_length=2000, blank=True, default="")
+    allergies = models.TextField(max_length=1000, blank=True, default="")
+    emergency_name = models.CharField(max_length=100, blank=True, default="")
+    emergency_phone = models.CharField(max_length=20, blank=True, default="")
+    emergency_relationship = models.CharField(max_length=100, blank=True, default="")
+    ride_name = models.CharField(max_length=100, blank=True, default="")
+    ride_phone = models.CharField(max_length=20, blank=True, default="")
+    preferred_days = models.JSONField(default=list, blank=True)
+    preferred_times = models.CharField(max_length=10, choices=Times.choices, blank=True, default="")
+    access_needs = models.TextField(max_length=1000, blank=True, default="")
+    language = models.CharField(max_length=100, blank=True, default="")
+    steps_done = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OwnedByPatientQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Intake: {self.patient}"
+
+    def reason_labels(self) -> list[str]:
+        labels = dict(self.Reason.choices)
+        return [str(labels.get(code, code)) for code in self.reasons]
+
+    def day_labels(self) -> list[str]:
+        names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        return [names[day] for day in self.preferred_days if 0 <= day < 7]
+
+
+class IntakeChange(models.Model):
+    """One save of an intake after it was sent: which answers changed, old and new."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    fields = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.intake} changed {self.at:%Y-%m-%d %H:%M}"

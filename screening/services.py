@@ -28,6 +28,10 @@ from screening.models import (
 logger = logging.getLogger(__name__)
 
 ANSWERS = ("yes", "no", "unsure")
+# The optional note on a "Yes" or "Not sure" answer: a short sentence, not a history.
+NOTE_MAX = 300
+# A "Yes" to either of these puts "If you have chest pain now, call 911" first on the result page.
+CHEST_PAIN_CODES = ("unstable_angina", "recent_myocardial_infarction")
 ANSWER_WORDS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 
 
@@ -205,6 +209,29 @@ def _anonymous_patient(**typed) -> tuple[Patient, str]:
     if on_file is None:
         return patient_register(**details), ""
     return patient_hold(details=details, held_for=on_file), secrets.token_urlsafe(32)
+def _notes_clean(notes: Mapping[str, str] | None, answers: Mapping[str, str]) -> dict[str, str]:
+    """The notes worth keeping: on a "Yes" or "Not sure", plain text of at most NOTE_MAX characters."""
+    kept = {}
+    for code, note in (notes or {}).items():
+        note = " ".join(text_value(note, field="notes", multiline=True).split())
+        if len(note) > NOTE_MAX:
+            raise ValidationError({"notes": f"Keep each note to {NOTE_MAX} characters or fewer."})
+        if note and answers.get(code) in ("yes", "unsure"):
+            kept[code] = note
+    return kept
+
+
+def _answers_stored(*, version: ChecklistVersion, answers: Mapping[str, str], notes) -> list[dict]:
+    """The answers as the screening keeps them: with the wording the patient saw, and their notes."""
+    kept = _notes_clean(notes, answers)
+    answered = [
+        {"code": item["code"], "question": item["plain"], "term": item["term"], "answer": answers[item["code"]]}
+        for item in version.conditions
+    ]
+    for item in answered:
+        if item["code"] in kept:
+            item["note"] = kept[item["code"]]
+    return answered
 
 
 def screening_submit(
@@ -220,8 +247,11 @@ def screening_submit(
     date_of_birth: dt.date | None = None,
     patient: Patient | None = None,
     request=None,
+    notes: Mapping[str, str] | None = None,
 ) -> Screening:
     """Store a completed checklist for the clinic, with the patient's consent.
+
+    `notes`: condition code -> the patient's short note on a "Yes" or "Not sure" answer.
 
     Without consent nothing is stored. A signed-in patient's screening goes on their own
     record (`patient`), whatever they type; an anonymous one never lands on a record it has
@@ -230,10 +260,7 @@ def screening_submit(
     """
     evaluation = _submission_check(answers=answers, version=version, submission_key=submission_key, consent=consent)
     now = timezone.now()
-    answered = [
-        {"code": item["code"], "question": item["plain"], "term": item["term"], "answer": answers[item["code"]]}
-        for item in version.conditions
-    ]
+    answered = _answers_stored(version=version, answers=answers, notes=notes)
     owner_token = ""
     try:
         with transaction.atomic():

@@ -19,8 +19,8 @@ from portal.decorators import clinician_required, staff_required
 from portal.models import Patient
 from portal.services import audit_record
 from screening import services
-from screening.forms import DecisionForm, SendForm, step_answers_read
-from screening.models import Clearance, Screening
+from screening.forms import DecisionForm, SendForm, step_answers_read, step_notes_read
+from screening.models import Clearance, Intake, Screening
 
 SESSION_KEY = "screening"
 SENT_KEY = "screening_sent"
@@ -94,9 +94,16 @@ def step(request, number: int):
     shown = {item["code"]: answers.get(item["code"], "") for item in current["conditions"]}
     missing: list[dict] = []
     problems: list[str] = []
+    notes = progress.setdefault("notes", {})
     if request.method == "POST":
         given, missing, problems = step_answers_read(request.POST, current)
+        given_notes, note_problems = step_notes_read(request.POST, current, given)
+        problems = sorted({*problems, *note_problems})
         answers.update(given)
+        if not note_problems:
+            for item in current["conditions"]:
+                notes.pop(item["code"], None)
+            notes.update(given_notes)
         _save(request, progress)
         shown = {item["code"]: given.get(item["code"], "") for item in current["conditions"]}
         if request.POST.get("action") == "back":
@@ -116,13 +123,23 @@ def step(request, number: int):
             "step": current,
             "number": number,
             "total": len(steps),
-            "questions": [dict(item, answer=shown[item["code"]]) for item in current["conditions"]],
+            "questions": [
+                dict(item, answer=shown[item["code"]], note=_note_shown(request, notes, item["code"]))
+                for item in current["conditions"]
+            ],
             "missing": missing,
             "missing_codes": {item["code"] for item in missing},
             "problems": problems,
             "choices": [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))],
         },
     )
+
+
+def _note_shown(request, notes: dict, code: str) -> str:
+    """A refused note comes back as typed, so nothing the patient wrote is lost."""
+    if request.method == "POST" and f"note-{code}" in request.POST:
+        return request.POST[f"note-{code}"]
+    return notes.get(code, "")
 
 
 def _complete_answers_or_redirect(request):
@@ -154,12 +171,14 @@ def result(request):
 
 def _result_context(version, steps, progress, evaluation) -> dict:
     words = {"yes": _("Yes"), "no": _("No"), "unsure": _("Not sure")}
+    notes = progress.get("notes") or {}
     answered_steps = [
         {
             "number": index + 1,
             "title": step["title"],
             "items": [
-                dict(item, question=item["plain"], answer_words=words[progress["answers"][item["code"]]])
+                dict(item, question=item["plain"], answer_words=words[progress["answers"][item["code"]]],
+                     note=notes.get(item["code"], "") if progress["answers"][item["code"]] != "no" else "")
                 for item in step["conditions"]
             ],
         }
@@ -167,7 +186,8 @@ def _result_context(version, steps, progress, evaluation) -> dict:
     ]
     by_code = {item["code"]: item for item in version.conditions}
     flagged = [dict(by_code[code], answer=words[progress["answers"][code]]) for code in evaluation.flagged]
-    return {"evaluation": evaluation, "flagged": flagged, "answered_steps": answered_steps}
+    chest_pain = any(progress["answers"].get(code) == "yes" for code in services.CHEST_PAIN_CODES)
+    return {"evaluation": evaluation, "flagged": flagged, "answered_steps": answered_steps, "chest_pain": chest_pain}
 
 
 def _own_patient_or_none(request) -> Patient | None:
@@ -218,6 +238,7 @@ def send(request):
                     date_of_birth=data["date_of_birth"],
                     patient=_own_patient_or_none(request),
                     request=request,
+                    notes=progress.get("notes") or {},
                 )
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
@@ -254,6 +275,8 @@ def _detail_context(request, screening, form=None) -> dict:
         )
         context["can_read_notes"] = user.is_clinician or user.has_perm("screening.view_clinicalnote")
         context["can_decide"] = user.is_clinician
+        context["intake"] = Intake.objects.filter(patient=screening.patient).first()
+        context["intake_changes"] = list(context["intake"].changes.all()) if context["intake"] else []
         context["form"] = form or DecisionForm()
     return context
 

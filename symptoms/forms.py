@@ -34,3 +34,23 @@ class AlertReviewForm(DescribedErrorsMixin, CleanTextMixin, forms.Form):
         label=_("What you did"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: called the patient, safety plan agreed, follow-up booked."),
     )
+
+
+class ContactAttemptForm(DescribedErrorsMixin, CleanTextMixin, forms.Form):
+    """A call about an item-9 alert: one per open alert on a page, so each gets its own ids."""
+
+    def __init__(self, *args, alert_id: int, **kwargs):
+        kwargs.setdefault("auto_id", f"id_contact{alert_id}_%s")
+        super().__init__(*args, **kwargs)
+
+    outcome = forms.ChoiceField(
+        label=_("What happened"), widget=forms.RadioSelect,
+        choices=[("reached", _("Reached the patient")), ("no_answer", _("No answer")),
+                 ("message_left", _("Left a message"))],
+    )
+    at = forms.DateTimeField(
+        label=_("When (leave empty for now)"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("In the clinic's time zone."),
+    )
+    note = forms.CharField(label=_("Short note (optional)"), required=False)

@@ -90,6 +90,8 @@ class SafetyAlert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.TextField(blank=True, default="")
+    # Set when the alert went to every clinician again, no one having reached the patient in time.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     objects = SafetyAlertQuerySet.as_manager()
 
@@ -104,3 +106,24 @@ class SafetyAlert(models.Model):
 
     def __str__(self):
         return f"Item-9 alert: {self.patient} ({self.created_at:%Y-%m-%d})"
+
+
+class ContactAttempt(models.Model):
+    """A clinician's try to reach the patient about an item-9 alert, with its outcome and time."""
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached the patient")
+        NO_ANSWER = "no_answer", _("No answer")
+        MESSAGE_LEFT = "message_left", _("Left a message")
+
+    alert = models.ForeignKey(SafetyAlert, on_delete=models.CASCADE, related_name="contact_attempts")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} ({self.at:%Y-%m-%d %H:%M})"

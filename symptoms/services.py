@@ -117,6 +117,10 @@ def _safety_alert_notify(*, alert_id: int) -> None:
             return
         group = Group.objects.filter(name=Role.CLINICIAN).first()
         recipients = list(group.user_set.filter(is_active=True).values_list("email", flat=True)) if group else []
+        if not recipients:
+            # Nobody can receive it: the alert stays "not notified" and the dashboard says so loudly.
+            logger.warning("item-9 alert %s: no clinician account can receive the email", alert.pk)
+            return
         if recipients:
             link = settings.SITE_URL.rstrip("/") + reverse("symptoms:patient", args=[alert.patient_id])
             # No answers or scores in the email: it only says where to look.

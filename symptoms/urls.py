@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/", views.result, name="result"),
     path("patient/<int:patient_pk>/", views.patient_chart, name="patient"),
     path("alerts/<int:pk>/review/", views.alert_resolve, name="alert-review"),
+    path("alerts/<int:pk>/contact/", views.alert_contact, name="alert-contact"),
 ]

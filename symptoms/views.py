@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.clock import clinic_tz
 from portal.decorators import clinician_required, patient_required, staff_required
 from portal.models import Patient
 from portal.services import audit_record
 from scheduling.models import Session
-from symptoms import phq9, services
+from screening.models import Intake
+from symptoms import phq9, safety, services
 from symptoms.charts import CHART, trend_build
-from symptoms.forms import AlertReviewForm, phq9_answers_read
+from symptoms.forms import AlertReviewForm, ContactAttemptForm, phq9_answers_read
 from symptoms.models import SafetyAlert, SymptomReview
 
 
@@ -104,15 +106,21 @@ def _can_read_answers(user) -> bool:
 
 @never_cache
 @staff_required
-def patient_chart(request, patient_pk: int, form=None, form_alert_id=None):
+def patient_chart(request, patient_pk: int, form=None, form_alert_id=None, contact_form=None):
     patient = get_object_or_404(Patient.objects.for_user(request.user), pk=patient_pk)
     audit_record(actor=request.user, action="symptom_review.view", patient=patient, obj=patient, request=request)
     reviews = list(
         SymptomReview.objects.filter(patient=patient).chronological().select_related("session", "safety_alert")
     )
-    alerts = list(SafetyAlert.objects.filter(patient=patient).select_related("review", "resolved_by"))
+    alerts = list(
+        SafetyAlert.objects.filter(patient=patient).select_related("review", "resolved_by")
+        .prefetch_related("contact_attempts__by")
+    )
     for alert in alerts:
         alert.form = form if form is not None and form_alert_id == alert.pk else AlertReviewForm(alert_id=alert.pk)
+        alert.contact_form = (
+            contact_form if contact_form is not None and form_alert_id == alert.pk else ContactAttemptForm(alert_id=alert.pk)
+        )
     context = {
         "patient": patient,
         "reviews": reviews,
@@ -121,9 +129,34 @@ def patient_chart(request, patient_pk: int, form=None, form_alert_id=None):
         "can_read_answers": _can_read_answers(request.user),
         "can_resolve": request.user.is_clinician,
         "items": phq9.ITEMS,
+        "intake": Intake.objects.filter(patient=patient).first(),
+        "tz": clinic_tz(),
         **_chart_context(reviews),
     }
     return render(request, "symptoms/patient_chart.html", context)
+
+
+@never_cache
+@require_POST
+@clinician_required
+def alert_contact(request, pk: int):
+    alert = get_object_or_404(SafetyAlert.objects.select_related("patient"), pk=pk)
+    form = ContactAttemptForm(request.POST, alert_id=alert.pk)
+    # The time typed is the clinic's wall clock.
+    with timezone.override(clinic_tz()):
+        valid = form.is_valid()
+    if valid:
+        at = form.cleaned_data["at"]
+        try:
+            safety.contact_attempt_record(alert=alert, by=request.user, outcome=form.cleaned_data["outcome"], at=at,
+                                          note=form.cleaned_data["note"], request=request)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Call recorded."))
+            return redirect("symptoms:patient", patient_pk=alert.patient_id)
+    return patient_chart(request, alert.patient_id, form_alert_id=alert.pk, contact_form=form)
 
 
 @never_cache

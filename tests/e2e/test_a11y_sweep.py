@@ -82,6 +82,8 @@ PATIENT_TEMPLATES = {
     "screening/consent_copy.html",
     "403.html",
     "registration/logged_out.html",
+    "screening/intake_review.html",
+    "screening/intake_step.html",
 }
 FRONT_DESK_TEMPLATES = {
     "portal/staff.html",
@@ -95,9 +97,14 @@ FRONT_DESK_TEMPLATES = {
     "scheduling/notifications/staff_log.html",
     "symptoms/patient_chart.html",
     "screening/consent_staff.html",
+    "portal/patient_search.html",
+    "portal/patient_record.html",
+    "portal/patient_edit.html",
 }
 CLINICIAN_TEMPLATES = {
     "portal/staff.html",
+    "portal/patient_search.html",
+    "portal/patient_record.html",
     "screening/detail.html",
     "symptoms/patient_chart.html",
     "education/admin/guide_change_form.html",
@@ -116,6 +123,7 @@ EXCLUDED_TEMPLATES = {
     "scheduling/_datenav.html": "partial of the day sheet and week view",
     "scheduling/notifications/_status.html": "partial of the staff message pages",
     "screening/_answers_table.html": "partial of the screening result and detail pages",
+    "screening/_intake_summary.html": "partial of the intake summary, the screening detail and the patient record",
     "screening/_form_fields.html": "partial of the screening step page",
     "screening/_result_summary.html": "partial of the screening result page",
     "screening/_send_form_fields.html": "partial of the screening result and send pages",
@@ -137,6 +145,10 @@ EXCLUDED_TEMPLATES = {
     "symptoms/panels/alerts.html": "panel of /staff/",
     "symptoms/panels/me.html": "panel of /me/",
     "symptoms/panels/overdue.html": "panel of /staff/",
+    "symptoms/panels/no_recipients.html": "panel of /staff/ (only when no clinician can receive alert emails)",
+    "scheduling/panels/record.html": "section of the patient record (portal/patient_record.html)",
+    "screening/panels/record.html": "section of the patient record (portal/patient_record.html)",
+    "symptoms/panels/record.html": "section of the patient record (portal/patient_record.html)",
     # Messages: email bodies (and their shared parts), never shown in the browser.
     "emails/invitation.html": "email",
     "registration/password_reset_email.html": "email (plain text)",
@@ -554,6 +566,13 @@ def patient_journey(page, sweep, world, password):
                   ".forEach(radio => { radio.checked = false; })")
     submit(page, "/me/channel/")
     sweep.check(page, "portal/me.html", "my portal, contact choice with errors")
+    page.goto("/me/intake/")
+    sweep.check(page, "screening/intake_review.html", "intake, not started")
+    page.goto("/me/intake/reasons/")
+    sweep.check(page, "screening/intake_step.html", "intake step 1")
+    page.get_by_label("Your date of birth").fill("2999-01-01")
+    submit(page)
+    sweep.check(page, "screening/intake_step.html", "intake step with errors")
     page.goto(f"/me/sessions/{world.session.pk}/")
     sweep.check(page, "scheduling/my_session.html")
     page.goto("/me/")
@@ -651,6 +670,18 @@ def front_desk_journey(page, sweep, world, password):
     submit(page, f"/screening/consent/patient/{world.bea.pk}/sign/")
     sweep.check(page, "screening/consent_staff.html", "tablet consent with errors")
 
+    page.goto("/staff/patients/?q=%25_%27")
+    sweep.check(page, "portal/patient_search.html", "search with junk")
+    page.goto("/staff/patients/?q=archer")
+    sweep.check(page, "portal/patient_search.html", "search results")
+    page.goto(f"/staff/patients/{world.patient.pk}/")
+    sweep.check(page, "portal/patient_record.html", "patient record, front desk")
+    page.goto(f"/staff/patients/{world.patient.pk}/edit/")
+    sweep.check(page, "portal/patient_edit.html")
+    page.get_by_label("Date of birth").fill("2999-01-01")
+    submit(page)
+    sweep.check(page, "portal/patient_edit.html", "details with errors")
+
 
 @pytest.mark.django_db(transaction=True)
 def test_front_desk_pages_are_accessible_at_both_widths(make_sweep, world, password):
@@ -676,6 +707,10 @@ def clinician_journey(page, sweep, world, password):
     with page.expect_navigation():
         alert_form.locator("[type=submit]").click()
     sweep.check(page, "symptoms/patient_chart.html", "alert review with errors")
+    page.goto("/staff/patients/?q=archer")
+    sweep.check(page, "portal/patient_search.html", "search results, clinician")
+    page.goto(f"/staff/patients/{world.patient.pk}/")
+    sweep.check(page, "portal/patient_record.html", "patient record with trend, alert and notes")
 
     guide = Guide.objects.get(slug="ketamine-infusion")
     page.goto(f"/admin/education/guide/{guide.pk}/change/")

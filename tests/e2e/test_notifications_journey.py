@@ -43,6 +43,8 @@ def test_the_front_desk_resends_a_failed_reminder_from_the_patient_log(
     assert_accessible(page, context="messages needing attention")
 
     page.get_by_role("link", name="Alice Archer").click()
+    page.wait_for_url(f"**/staff/patients/{patient.pk}/")
+    page.get_by_role("link", name="Every message, with resend").click()
     page.wait_for_url(f"**/staff/notifications/patients/{patient.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Notifications for Alice Archer")
     failed_row = page.locator(f"tr[data-notification='{reminder.pk}']")

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -69,7 +71,10 @@ def test_an_anonymous_patient_screens_goes_back_changes_an_answer_and_sends_it_a
     page.wait_for_url("**/staff/")
     assert_accessible(page, context="staff dashboard")
     page.get_by_role("link", name="Erin Ellis").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Erin Ellis")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Erin Ellis")
+    assert_accessible(page, context="patient record")
+    page.get_by_role("link", name=re.compile("^Sent on")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Self-screening: Erin Ellis")
     assert_accessible(page, context="screening detail")
     page.get_by_label("Cleared for booking").check()
     page.get_by_label("Note").fill("Seizure-free for 10 years; discussed by phone.")

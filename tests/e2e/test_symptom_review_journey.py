@@ -44,6 +44,8 @@ def test_a_patient_answers_the_phq9_sees_help_and_a_chart_and_a_clinician_clears
     expect(page.get_by_role("heading", name="1 PHQ-9 item-9 alert needs a clinician")).to_be_visible()
     assert_accessible(page, context="staff with alert")
     page.get_by_role("link", name="Alice Archer").first.click()
+    assert_accessible(page, context="patient record")
+    page.get_by_role("link", name="All symptom reviews").click()
     assert_accessible(page, context="patient chart")
     page.get_by_label("What you did").fill("Called Alice; safety plan agreed; follow-up tomorrow.")
     page.get_by_role("button", name="Record review and close the alert").click()

@@ -144,6 +144,11 @@ ROUTES: dict[str, Route] = {
         lambda w: "/me/channel/", get=False, open_to=PATIENTS, sees_alice=ALICE,
         post=lambda w: {"preferred_channel": "sms"},
     ),
+    "me/intake/": Route(lambda w: "/me/intake/", open_to=PATIENTS, sees_alice=ALICE, post=lambda w: {}),
+    "me/intake/<slug:name>/": Route(
+        lambda w: "/me/intake/people/", open_to=PATIENTS, sees_alice=ALICE,
+        post=lambda w: {"emergency_name": "Mallory", "emergency_phone": "(555) 010-0199"},
+    ),
     "me/sessions/<int:pk>/": Route(lambda w: f"/me/sessions/{w.session.pk}/", open_to=ALICE, sees_alice=ALICE),
     "me/calendar.ics": Route(lambda w: "/me/calendar.ics", open_to=ALICE, sees_alice=ALICE),
     "me/courses/<int:pk>/calendar.ics": Route(
@@ -185,6 +190,10 @@ ROUTES: dict[str, Route] = {
     "screening/<int:pk>/decide/": Route(
         lambda w: f"/screening/{w.screening.pk}/decide/", get=False, open_to=CLINICIAN, sees_alice=STAFF,
         post=lambda w: {"decision": "not_suitable", "note": "Refused by the security suite."},
+    ),
+    "symptoms/alerts/<int:pk>/contact/": Route(
+        lambda w: f"/symptoms/alerts/{w.alert.pk}/contact/", get=False, open_to=CLINICIAN,
+        sees_alice=STAFF, post=lambda w: {"outcome": "no_answer"},
     ),
     "symptoms/alerts/<int:pk>/review/": Route(
         lambda w: f"/symptoms/alerts/{w.alert.pk}/review/", get=False, open_to=CLINICIAN,
@@ -228,6 +237,12 @@ ROUTES: dict[str, Route] = {
             "patient": w.alice.pk, "first_day": (MONDAY + dt.timedelta(days=21)).isoformat(),
             "sessions_per_week": 2, "weeks": 1, "start_time": "13:00", "action": "book",
         },
+    ),
+    "staff/patients/": Route(lambda w: "/staff/patients/?q=archer", open_to=STAFF, sees_alice=STAFF),
+    "staff/patients/<int:pk>/": Route(lambda w: f"/staff/patients/{w.alice.pk}/", open_to=STAFF, sees_alice=STAFF),
+    "staff/patients/<int:pk>/edit/": Route(
+        lambda w: f"/staff/patients/{w.alice.pk}/edit/", open_to=STAFF, sees_alice=STAFF,
+        post=lambda w: {"first_name": "Mallory", "last_name": "Archer", "email": "alice@example.com"},
     ),
     "staff/patients/register/": Route(
         lambda w: "/staff/patients/register/", open_to=STAFF,
