@@ -161,7 +161,7 @@ def test_names_on_the_dashboard_link_to_the_record(clinician_client, patient, fu
     version = checklist_version_current()
     screening_submit(
         answers={code: "no" for code in version.codes}, version=version, submission_key=uuid.uuid4().hex,
-        consent=True, first_name="Erin", last_name="Ellis", email=other.email,
+        consent=True, first_name="Erin", last_name="Ellis", email=other.email, patient=other,
     )
     page = clinician_client.get("/staff/").content.decode()
     assert f'href="/staff/patients/{other.pk}/">Erin Ellis</a>' in page  # the referral
