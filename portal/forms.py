@@ -1,14 +1,17 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from portal.clients import client_ip
+from portal.form_errors import AccessibleFormMixin
 from portal.throttle import throttle_hit, throttle_key
 from portal.validators import CleanTextMixin
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(AccessibleFormMixin, AuthenticationForm):
+    # "That email and password do not match" is about both fields.
+    non_field_error_fields = ("username", "password")
     error_messages = {
         "invalid_login": _(
             "That email and password do not match an account. Check them and try again, "
@@ -21,7 +24,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
-class InvitationAcceptForm(CleanTextMixin, forms.Form):
+class InvitationAcceptForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     password1 = forms.CharField(
         label=_("Choose a password"),
         strip=False,
@@ -41,7 +44,7 @@ class InvitationAcceptForm(CleanTextMixin, forms.Form):
         return cleaned
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(AccessibleFormMixin, forms.Form):
     preferred_channel = forms.ChoiceField(
         label=_("Send my reminders and notices by"),
         choices=[("email", _("Email")), ("sms", _("Text message"))],
@@ -49,7 +52,7 @@ class ChannelForm(forms.Form):
     )
 
 
-class ThrottledPasswordResetForm(PasswordResetForm):
+class ThrottledPasswordResetForm(AccessibleFormMixin, PasswordResetForm):
     """Resets go out at most EMAILS_PER_ADDRESS_PER_HOUR times an hour to one address and
     PASSWORD_RESETS_PER_CLIENT_PER_HOUR times from one client. Past a limit nothing is sent and
     the page says what it always says, so the limit tells nobody whether an account exists."""
@@ -63,3 +66,7 @@ class ThrottledPasswordResetForm(PasswordResetForm):
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         if throttle_hit(key=throttle_key("email", to_email), limit=settings.EMAILS_PER_ADDRESS_PER_HOUR):
             super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, **kwargs)
+
+
+class NewPasswordForm(AccessibleFormMixin, SetPasswordForm):
+    """The new password after a reset link (Django's own rules and messages)."""

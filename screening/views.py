@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.clients import client_ip
 from portal.decorators import clinician_required, staff_required
+from portal.form_errors import ErrorSummaryItem
 from portal.models import Patient
 from portal.services import audit_record
 from screening import services
@@ -121,6 +122,11 @@ def step(request, number: int):
             "missing_codes": {item["code"] for item in missing},
             "problems": problems,
             "choices": [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))],
+            "error_summary": [
+                *(ErrorSummaryItem(f"{current['conditions'][0]['code']}-yes", str(p)) for p in problems),
+                *(ErrorSummaryItem(f"{item['code']}-yes", _("No answer yet: %(question)s") % {"question": item["plain"]})
+                  for item in missing),
+            ],
         },
     )
 

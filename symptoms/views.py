@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.decorators import clinician_required, patient_required, staff_required
+from portal.form_errors import ErrorSummaryItem
 from portal.models import Patient
 from portal.services import audit_record
 from scheduling.models import Session
@@ -86,8 +87,15 @@ def answer(request, session_pk: int | None = None):
         request,
         "symptoms/answer.html",
         {"items": items, "choices": phq9.CHOICES, "stem": phq9.STEM, "session": session, "missing": missing,
-         "error": error},
+         "error": error, "error_summary": _phq9_error_items(missing, error)},
     )
+
+
+def _phq9_error_items(missing: list[int], error: str) -> list[ErrorSummaryItem]:
+    items = [ErrorSummaryItem(f"item{n}-0", _("Question %(n)s has no answer yet.") % {"n": n}) for n in missing]
+    if error:
+        items.append(ErrorSummaryItem("item1-0", error))
+    return items
 
 
 @never_cache
