@@ -129,6 +129,8 @@ def patient_chart(request, patient_pk: int, form=None, form_alert_id=None):
         "can_read_answers": _can_read_answers(request.user),
         "can_resolve": request.user.is_clinician,
         "items": phq9.ITEMS,
+        # The refused alert review, for the page's error summary and title (base.html).
+        "alert_form": form,
         **_chart_context(reviews),
     }
     return render(request, "symptoms/patient_chart.html", context)

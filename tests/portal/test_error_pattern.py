@@ -124,3 +124,17 @@ def test_a_new_password_that_does_not_match(client, patient):
     form_url = client.get(f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/", follow=True).request["PATH_INFO"]
     response = client.post(form_url, {"new_password1": "a-long-new-password-1", "new_password2": "other-password-2"})
     assert_error_pattern(response, ["id_new_password2"])
+
+
+def test_a_clinicians_alert_review_without_a_note(clinician_client, patient):
+    from symptoms.models import SafetyAlert
+    from symptoms.services import phq9_record
+
+    phq9_record(patient=patient, answers=[1] * 8 + [2])
+    alert = SafetyAlert.objects.get()
+    response = clinician_client.post(f"/symptoms/alerts/{alert.pk}/review/", {"note": ""})
+    page = Page(response.content.decode())
+    assert page.title.startswith("Error:")
+    target = page.summary_targets()[0]
+    assert page.by_id(target)["aria-invalid"] == "true"
+    assert f"{target}_error" in page.describedby(target)
