@@ -265,6 +265,21 @@ def test_escape_on_the_idle_warning_keeps_the_session(page, patient, password, s
     assert page.url.endswith("/me/"), page.url
 
 
+def test_the_absolute_limit_warns_before_it_ends_the_session(page, patient, password, settings, assert_accessible):
+    settings.SESSION_ABSOLUTE_LIFETIME = 9
+    settings.SESSION_IDLE_WARNING = 6
+    sign_in(page, patient.email, password)
+    page.wait_for_url("**/me/")
+    warning = page.get_by_role("dialog", name="Your session ends soon")
+    warning.wait_for(state="visible", timeout=6_000)
+    expect(warning.locator("[data-session-end-countdown]")).to_contain_text("Time left: 0 min")
+    assert_accessible(page, context="absolute limit warning")
+    page.keyboard.press("Escape")
+    warning.wait_for(state="hidden")
+    # The limit holds whatever the user does: the page then goes to sign-in, coming back to /me/.
+    page.wait_for_url(re.compile(r"/accounts/login/\?next=%2Fme%2F$"), timeout=10_000)
+
+
 def test_after_an_idle_sign_out_signing_in_returns_to_the_page(page, patient, password, settings):
     settings.SESSION_IDLE_TIMEOUT = 4
     settings.SESSION_IDLE_WARNING = 2
