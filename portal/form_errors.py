@@ -107,6 +107,10 @@ class AccessibleFormMixin:
 
     def full_clean(self):
         super().full_clean()
+        if self.errors:
+            # The error summary takes focus on load; an autofocus field would race it for focus.
+            for field in self.fields.values():
+                field.widget.attrs.pop("autofocus", None)
         if not self.non_field_errors():
             return
         for name in self.non_field_error_fields:

@@ -43,6 +43,9 @@ def test_a_sign_in_that_does_not_match_is_tied_to_both_fields(client, patient):
         assert page.by_id(field)["aria-invalid"] == "true"
         assert "id_form_errors" in page.describedby(field)
     assert page.has_id("id_form_errors")
+    # The summary takes focus; the email field's autofocus (on a fresh sign-in page) would race it.
+    assert "autofocus" not in page.by_id("id_username")
+    assert "autofocus" in Page(client.get("/accounts/login/").content.decode()).by_id("id_username")
 
 
 def test_an_empty_sign_in_links_each_field(client, db):
