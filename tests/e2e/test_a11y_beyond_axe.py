@@ -203,6 +203,12 @@ def test_every_form_answers_an_invalid_submit_the_same_way(page, world, password
     page.get_by_label("Email").fill("not an email")
     submit(page)
     assert_errors_reach_the_user(page, "password reset")
+    page.goto(f"/accounts/invite/{world.invitation_token}/")
+    submit(page)
+    assert_errors_reach_the_user(page, "invitation")
+    _answer_every_step(page)
+    submit(page, "/screening/send/")
+    assert_errors_reach_the_user(page, "send the screening")
 
     # The patient's PHQ-9.
     sign_in(page, world.patient.email, password)
@@ -211,6 +217,11 @@ def test_every_form_answers_an_invalid_submit_the_same_way(page, world, password
     submit(page)
     assert_errors_reach_the_user(page, "PHQ-9")
     assert_accessible(page, context="PHQ-9 errors")
+    page.goto("/me/")
+    page.evaluate("document.querySelectorAll('form[action=\"/me/channel/\"] input[type=radio]')"
+                  ".forEach(radio => { radio.checked = false; })")
+    submit(page, "/me/channel/")
+    assert_errors_reach_the_user(page, "contact choice")
     page.context.clear_cookies()
 
     # The front desk: booking, registering, moving and cancelling a session.
@@ -231,6 +242,9 @@ def test_every_form_answers_an_invalid_submit_the_same_way(page, world, password
     submit(page, f"/staff/sessions/{world.session.pk}/reschedule/")
     assert_errors_reach_the_user(page, "move session")
     assert_accessible(page, context="move session errors")
+    page.goto(f"/staff/courses/{world.course.pk}/")
+    submit(page, f"/staff/courses/{world.course.pk}/cancel-rest/")
+    assert_errors_reach_the_user(page, "cancel the rest of a course")
     page.context.clear_cookies()
 
     # The clinician's decision: the summary comes before the long answers table.
@@ -241,6 +255,16 @@ def test_every_form_answers_an_invalid_submit_the_same_way(page, world, password
     assert_errors_reach_the_user(page, "decision")
     assert page.evaluate("""() => document.querySelector('[data-error-summary]')
         .compareDocumentPosition(document.querySelector('main table')) & Node.DOCUMENT_POSITION_FOLLOWING""")
+
+
+def _answer_every_step(page):
+    page.goto("/screening/")
+    submit(page, "/screening/")
+    while page.locator("fieldset[data-question]").count():
+        for fieldset in page.locator("fieldset[data-question]").all():
+            fieldset.get_by_label("No", exact=True).check()
+        with page.expect_navigation():
+            page.locator('main button[name="action"][value="next"]').click()
 
 
 # --- The idle warning -------------------------------------------------------------------------
