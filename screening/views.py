@@ -122,6 +122,7 @@ def step(request, number: int):
             "missing_codes": {item["code"] for item in missing},
             "problems": problems,
             "choices": [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))],
+            "error_summary_title": _("Please answer every question before you go on"),
             "error_summary": [
                 *(ErrorSummaryItem(f"{current['conditions'][0]['code']}-yes", str(p)) for p in problems),
                 *(ErrorSummaryItem(f"{item['code']}-yes", _("No answer yet: %(question)s") % {"question": item["plain"]})

@@ -87,7 +87,8 @@ def answer(request, session_pk: int | None = None):
         request,
         "symptoms/answer.html",
         {"items": items, "choices": phq9.CHOICES, "stem": phq9.STEM, "session": session, "missing": missing,
-         "error": error, "error_summary": _phq9_error_items(missing, error)},
+         "error": error, "error_summary": _phq9_error_items(missing, error),
+         "error_summary_title": _("Please answer every question before you send.")},
     )
 
 

@@ -25,4 +25,5 @@ def error_title_prefix(context) -> str:
 
 @register.inclusion_tag("includes/error_summary.html", takes_context=True)
 def error_summary(context) -> dict:
-    return {"items": _items(context)}
+    # A page may name its problems its own way ("Please answer every question before you go on").
+    return {"items": _items(context), "title": context.get("error_summary_title", "")}
