@@ -16,7 +16,7 @@ own errors; this module adds the rest:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django import forms
@@ -69,9 +69,11 @@ def _non_field_target(form) -> str:
     return _first_target(form)
 
 
-def _forms_in(value) -> Iterable:
-    if isinstance(value, forms.BaseForm | BaseFormSet):
-        yield value
+def _is_form(value) -> bool:
+    # type(), not isinstance(): isinstance() on a lazy context value (the CSRF token, the user)
+    # evaluates it, which sets a CSRF cookie or reads the session on pages that need neither
+    # (and a cookie keeps a visitor's guide page out of the page cache).
+    return issubclass(type(value), forms.BaseForm | BaseFormSet)
 
 
 def page_error_items(context: Mapping) -> list[ErrorSummaryItem]:
@@ -80,10 +82,9 @@ def page_error_items(context: Mapping) -> list[ErrorSummaryItem]:
     items = list(context.get("error_summary") or [])
     seen = set()
     for value in context.values():
-        for form in _forms_in(value):
-            if id(form) not in seen:
-                seen.add(id(form))
-                items += form_error_items(form)
+        if _is_form(value) and id(value) not in seen:
+            seen.add(id(value))
+            items += form_error_items(value)
     return items
 
 

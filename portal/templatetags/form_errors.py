@@ -19,6 +19,11 @@ def _items(context) -> list:
 
 
 @register.simple_tag(takes_context=True)
+def page_has_errors(context) -> bool:
+    return bool(_items(context))
+
+
+@register.simple_tag(takes_context=True)
 def error_title_prefix(context) -> str:
     return _("Error:") + " " if _items(context) else ""
 
