@@ -1,14 +1,17 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from portal.clients import client_ip
+from portal.form_errors import AccessibleFormMixin
 from portal.throttle import throttle_hit, throttle_key
 from portal.validators import CleanTextMixin
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(AccessibleFormMixin, AuthenticationForm):
+    # "That email and password do not match" is about both fields.
+    non_field_error_fields = ("username", "password")
     error_messages = {
         "invalid_login": _(
             "That email and password do not match an account. Check them and try again, "
@@ -21,7 +24,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
-class InvitationAcceptForm(CleanTextMixin, forms.Form):
+class InvitationAcceptForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     password1 = forms.CharField(
         label=_("Choose a password"),
         strip=False,
@@ -41,7 +44,7 @@ class InvitationAcceptForm(CleanTextMixin, forms.Form):
         return cleaned
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(AccessibleFormMixin, forms.Form):
     preferred_channel = forms.ChoiceField(
         label=_("Send my reminders and notices by"),
         choices=[("email", _("Email")), ("sms", _("Text message"))],
@@ -49,7 +52,7 @@ class ChannelForm(forms.Form):
     )
 
 
-class ThrottledPasswordResetForm(PasswordResetForm):
+class ThrottledPasswordResetForm(AccessibleFormMixin, PasswordResetForm):
     """Resets go out at most EMAILS_PER_ADDRESS_PER_HOUR times an hour to one address and
     PASSWORD_RESETS_PER_CLIENT_PER_HOUR times from one client. Past a limit nothing is sent and
     the page says what it always says, so the limit tells nobody whether an account exists."""
@@ -81,7 +84,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class PatientDetailsForm(CleanTextMixin, forms.Form):
+class PatientDetailsForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     """The front desk's own form for a patient's details (the rules are the service's)."""
 
     first_name = forms.CharField(label=_("First name"), max_length=100)
@@ -89,3 +92,5 @@ class PatientDetailsForm(CleanTextMixin, forms.Form):
     email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+class NewPasswordForm(AccessibleFormMixin, SetPasswordForm):
+    """The new password after a reset link (Django's own rules and messages)."""

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from portal.clients import from_trusted_proxy
@@ -54,13 +55,26 @@ class SessionTimeoutMiddleware:
                     if idle
                     else _("Your session has ended. Please sign in again."),
                 )
-                if request.method == "GET":
-                    return redirect(f"{reverse('login')}?next={request.path}")
-                return redirect("login")
+                return redirect(self._sign_in_again(request))
             granularity = min(LAST_SEEN_GRANULARITY, settings.SESSION_IDLE_TIMEOUT // 10)
             if now - last_seen >= granularity or "last_seen" not in session:
                 session["last_seen"] = now
         return self.get_response(request)
+
+    @staticmethod
+    def _sign_in_again(request) -> str:
+        """The sign-in address that returns to the page the user was on. The idle warning's
+        script itself goes to the sign-in page with `next` set: that `next` is kept (it used to
+        become `next=/accounts/login/`, and the page was lost)."""
+        login = reverse("login")
+        if request.method != "GET":
+            return login
+        target = request.GET.get("next", "") if request.path == login else request.get_full_path()
+        if not target or not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return login
+        return f"{login}?{urlencode({'next': target})}"
 
 
 class StaffTwoFactorMiddleware:

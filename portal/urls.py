@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import records, views
-from portal.forms import EmailAuthenticationForm, ThrottledPasswordResetForm
+from portal.forms import EmailAuthenticationForm, NewPasswordForm, ThrottledPasswordResetForm
 from portal.two_factor import views as two_factor_views
 
 urlpatterns = [
@@ -36,6 +36,12 @@ urlpatterns = [
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm),
         name="password_reset",
+    ),
+    # Django's own view, with the portal's error pattern on the new-password form.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=NewPasswordForm),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("learn/", include("education.urls")),

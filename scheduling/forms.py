@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from portal.form_errors import AccessibleFormMixin
 from portal.models import Patient
 from portal.validators import CleanTextMixin
 from scheduling.models import Chair, OpeningHours, SessionStatus
@@ -39,7 +40,7 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-class BookingForm(CleanTextMixin, forms.Form):
+class BookingForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     patient = forms.ModelChoiceField(
         label=_("Patient"),
         queryset=Patient.objects.all(),
@@ -88,38 +89,83 @@ class BookingForm(CleanTextMixin, forms.Form):
         }
 
 
-def slots_from_post(data) -> tuple[list[tuple[dt.date, dt.time, int | None]] | None, list[str]]:
-    """The proposed sessions as the front desk adjusted them: (date, time, chair id or None).
+class SlotForm(AccessibleFormMixin, forms.Form):
+    """One proposed session as the front desk adjusted it: its date, start time and chair, or
+    one of the planner's alternatives ("YYYY-MM-DD|HH:MM|chair id"), which replaces the row."""
 
-    A chosen alternative ("YYYY-MM-DD|HH:MM|chair") replaces the row it belongs to.
-    Returns (None, []) when the page carried no proposal.
-    """
-    try:
-        count = int(data.get("slot_count", ""))
-    except ValueError:
-        return None, []
-    count = max(0, min(count, MAX_SLOTS))
-    slots, errors = [], []
-    for index in range(1, count + 1):
-        choice = (data.get(f"slot-{index}-choice") or "").strip()
+    date = forms.DateField(label=_("Date"), required=False, widget=DateInput())
+    time = forms.TimeField(label=_("Start time"), required=False, widget=TimeInput())
+    chair = forms.TypedChoiceField(label=_("Chair"), coerce=int, required=False, empty_value=None)
+    choice = forms.CharField(required=False)  # rendered as the row's alternatives (radio buttons)
+
+    def __init__(self, *args, chairs: list[Chair], **kwargs):
+        super().__init__(*args, **kwargs)
+        # The chairs are read once for all the rows (form_kwargs), not once per row.
+        self.chairs = {chair.pk: chair for chair in chairs}
+        self.fields["chair"].choices = [("", _("Any free chair"))] + [
+            (chair.pk, chair.name if chair.active else f"{chair.name} ({_('not in use')})") for chair in chairs
+        ]
+
+    @property
+    def number(self) -> int:
+        return self.prefix_index + 1
+
+    @property
+    def prefix_index(self) -> int:
+        return int(self.prefix.rsplit("-", 1)[-1])
+
+    def clean(self):
+        cleaned = super().clean()
+        choice = (cleaned.get("choice") or "").strip()
         if choice:
             raw_date, raw_time, raw_chair = (choice.split("|") + ["", "", ""])[:3]
-        else:
-            raw_date = data.get(f"slot-{index}-date", "")
-            raw_time = data.get(f"slot-{index}-time", "")
-            raw_chair = data.get(f"slot-{index}-chair", "")
-        try:
-            day = dt.date.fromisoformat(raw_date.strip())
-            start = dt.time.fromisoformat(raw_time.strip()[:5])
-        except ValueError:
-            errors.append(str(_("Session %(n)s: enter a date and a time.") % {"n": index}))
-            continue
-        chair = int(raw_chair) if raw_chair.strip().isascii() and raw_chair.strip().isdigit() else None
-        slots.append((day, start, chair))
-    return slots, errors
+            try:
+                cleaned["date"] = dt.date.fromisoformat(raw_date.strip())
+                cleaned["time"] = dt.time.fromisoformat(raw_time.strip()[:5])
+            except ValueError:
+                raise ValidationError(self._alternative_refused()) from None
+            chair_id = raw_chair.strip()
+            cleaned["chair"] = int(chair_id) if chair_id.isascii() and chair_id.isdigit() else None
+            if cleaned["chair"] not in self.chairs:
+                raise ValidationError(self._alternative_refused())
+        elif cleaned.get("date") is None and "date" not in self.errors:
+            self.add_error("date", _("Session %(n)s: enter a date.") % {"n": self.number})
+        elif cleaned.get("time") is None and "time" not in self.errors:
+            self.add_error("time", _("Session %(n)s: enter a start time.") % {"n": self.number})
+        return cleaned
+
+    def _alternative_refused(self) -> str:
+        return _("Session %(n)s: choose one of the alternatives shown.") % {"n": self.number}
+
+    def slot(self) -> tuple[dt.date, dt.time, Chair | None]:
+        data = self.cleaned_data
+        return data["date"], data["time"], self.chairs.get(data.get("chair"))
 
 
-class RegisterPatientForm(CleanTextMixin, forms.Form):
+SlotFormSet = forms.formset_factory(
+    SlotForm, extra=0, min_num=1, max_num=MAX_SLOTS, absolute_max=MAX_SLOTS, validate_max=True, validate_min=True
+)
+SLOT_PREFIX = "slot"
+
+
+def slot_formset_from_post(data) -> SlotFormSet | None:
+    """The proposal's rows as posted, or None when the page carried no proposal."""
+    if f"{SLOT_PREFIX}-TOTAL_FORMS" not in data:
+        return None
+    return SlotFormSet(data, prefix=SLOT_PREFIX, form_kwargs={"chairs": list(Chair.objects.all())})
+
+
+def slot_formset_for(plan) -> SlotFormSet:
+    """Fresh rows for a plan's sessions, in the plan's order (it sorts them by date)."""
+    initial = [
+        {"date": s.day, "time": s.start_time, "chair": s.requested_chair.pk if s.requested_chair else None}
+        for s in plan.sessions
+    ]
+    chairs = plan.clinic.chairs if plan.clinic is not None else list(Chair.objects.all())
+    return SlotFormSet(initial=initial, prefix=SLOT_PREFIX, form_kwargs={"chairs": chairs})
+
+
+class RegisterPatientForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     email = forms.EmailField(label=_("Email"), required=False)
@@ -131,7 +177,7 @@ class RegisterPatientForm(CleanTextMixin, forms.Form):
     )
 
 
-class OnePageForm(CleanTextMixin, forms.Form):
+class OnePageForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     """Several small forms share one page: each gets its own id prefix, so labels stay unique."""
 
     id_prefix = "form"
@@ -184,7 +230,7 @@ class MarkForm(OnePageForm):
     reason = ReasonField(label=_("Note"), required=False)
 
 
-class DateJumpForm(forms.Form):
+class DateJumpForm(AccessibleFormMixin, forms.Form):
     date = forms.DateField(label=_("Go to date"), widget=DateInput())
 
 

@@ -41,7 +41,8 @@ from scheduling.forms import (
     RegisterPatientForm,
     RescheduleForm,
     apply_errors,
-    slots_from_post,
+    slot_formset_for,
+    slot_formset_from_post,
 )
 from scheduling.models import CalendarSubscription, Course, Session
 from scheduling.notifications.render import no_driving_context
@@ -64,15 +65,19 @@ def book(request):
     if patient_param.isascii() and patient_param.isdigit() and len(patient_param) < 19:
         initial["patient"] = int(patient_param)
     form = BookingForm(request.POST or None, initial=initial)
-    plan, slot_errors = None, []
+    context = {"form": form, "plan": None, "slots": None, "rows": []}
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action", "propose")
-        slots = None
-        if action in ("update", "book"):
-            slots, slot_errors = slots_from_post(request.POST)
-        booking_failed = False
+        rows = slot_formset_from_post(request.POST) if action in ("update", "book") else None
+        if rows is not None and not rows.is_valid():
+            # Rows that cannot be read are shown again as typed, each with its error; nothing is checked.
+            context.update(slots=rows, rows=[(row, None) for row in rows.forms], rows_unread=True)
+            context["intake"] = _intake_of(form, initial)
+            return render(request, "scheduling/book.html", context)
+        slots = [row.slot() for row in rows.forms] if rows is not None else None
         wanted = form.service_kwargs()
-        if action == "book" and not slot_errors:
+        booking_failed = False
+        if action == "book":
             try:
                 course = services.course_book(**wanted, slots=slots, booked_by=request.user, request=request)
             except ValidationError as exc:
@@ -89,9 +94,10 @@ def book(request):
         if not booking_failed:
             for key, errors in plan.errors.items():
                 form.add_error(key if key in form.fields else None, errors)
-        if not plan.sessions:
-            plan = None
-    context = {"form": form, "plan": plan, "slot_errors": slot_errors, "intake": _intake_of(form, initial)}
+        if plan.sessions:
+            slot_forms = slot_formset_for(plan)
+            context.update(plan=plan, slots=slot_forms, rows=list(zip(slot_forms.forms, plan.sessions, strict=True)))
+    context["intake"] = _intake_of(form, initial)
     return render(request, "scheduling/book.html", context)
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.clock import clinic_today
+from portal.form_errors import AccessibleFormMixin
 from portal.validators import CleanTextMixin, control_characters
 from screening.models import Clearance
 from screening.services import ANSWERS, NOTE_MAX
@@ -84,7 +85,7 @@ class DescribedErrorsMixin:
                 self.fields[name].widget.attrs["aria-invalid"] = "true"
 
 
-class SendForm(CleanTextMixin, forms.Form):
+class SendForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
     email = forms.EmailField(
@@ -132,7 +133,7 @@ class SendForm(CleanTextMixin, forms.Form):
         return cleaned
 
 
-class DecisionForm(DescribedErrorsMixin, CleanTextMixin, forms.Form):
+class DecisionForm(AccessibleFormMixin, DescribedErrorsMixin, CleanTextMixin, forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=Clearance.Decision.choices, widget=forms.RadioSelect)
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.clients import client_ip
 from portal.decorators import clinician_required, staff_required
+from portal.form_errors import ErrorSummaryItem
 from portal.models import Patient
 from portal.services import audit_record
 from screening import services
@@ -117,22 +118,32 @@ def step(request, number: int):
     else:
         _save(request, progress)
     return render(
-        request,
-        "screening/step.html",
-        {
-            "step": current,
-            "number": number,
-            "total": len(steps),
-            "questions": [
-                dict(item, answer=shown[item["code"]], note=_note_shown(request, notes, item["code"]))
-                for item in current["conditions"]
-            ],
-            "missing": missing,
-            "missing_codes": {item["code"] for item in missing},
-            "problems": problems,
-            "choices": [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))],
-        },
+        request, "screening/step.html",
+        _step_context(request, current, number=number, total=len(steps), shown=shown, notes=notes,
+                      missing=missing, problems=problems),
     )
+
+
+def _step_context(request, current, *, number, total, shown, notes, missing, problems) -> dict:
+    return {
+        "step": current,
+        "number": number,
+        "total": total,
+        "questions": [
+            dict(item, answer=shown[item["code"]], note=_note_shown(request, notes, item["code"]))
+            for item in current["conditions"]
+        ],
+        "missing": missing,
+        "missing_codes": {item["code"] for item in missing},
+        "problems": problems,
+        "choices": [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))],
+        "error_summary_title": _("Please answer every question before you go on"),
+        "error_summary": [
+            *(ErrorSummaryItem(f"{current['conditions'][0]['code']}-yes", str(p)) for p in problems),
+            *(ErrorSummaryItem(f"{item['code']}-yes", _("No answer yet: %(question)s") % {"question": item["plain"]})
+              for item in missing),
+        ],
+    }
 
 
 def _note_shown(request, notes: dict, code: str) -> str:

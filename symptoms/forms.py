@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.form_errors import AccessibleFormMixin
 from portal.validators import CleanTextMixin
 from screening.forms import DescribedErrorsMixin
 from symptoms.phq9 import ITEMS
@@ -23,7 +24,7 @@ def phq9_answers_read(data) -> tuple[list[int | None], list[int]]:
     return answers, missing
 
 
-class AlertReviewForm(DescribedErrorsMixin, CleanTextMixin, forms.Form):
+class AlertReviewForm(AccessibleFormMixin, DescribedErrorsMixin, CleanTextMixin, forms.Form):
     """One per open alert on a page, so each gets its own ids."""
 
     def __init__(self, *args, alert_id: int, **kwargs):

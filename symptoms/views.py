@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.clock import clinic_tz
 from portal.decorators import clinician_required, patient_required, staff_required
+from portal.form_errors import ErrorSummaryItem
 from portal.models import Patient
 from portal.services import audit_record
 from scheduling.models import Session
@@ -88,8 +89,16 @@ def answer(request, session_pk: int | None = None):
         request,
         "symptoms/answer.html",
         {"items": items, "choices": phq9.CHOICES, "stem": phq9.STEM, "session": session, "missing": missing,
-         "error": error},
+         "error": error, "error_summary": _phq9_error_items(missing, error),
+         "error_summary_title": _("Please answer every question before you send.")},
     )
+
+
+def _phq9_error_items(missing: list[int], error: str) -> list[ErrorSummaryItem]:
+    items = [ErrorSummaryItem(f"item{n}-0", _("Question %(n)s has no answer yet.") % {"n": n}) for n in missing]
+    if error:
+        items.append(ErrorSummaryItem("item1-0", error))
+    return items
 
 
 @never_cache
@@ -131,6 +140,8 @@ def patient_chart(request, patient_pk: int, form=None, form_alert_id=None, conta
         "items": phq9.ITEMS,
         "intake": Intake.objects.filter(patient=patient).first(),
         "tz": clinic_tz(),
+        # The refused alert review, for the page's error summary and title (base.html).
+        "alert_form": form,
         **_chart_context(reviews),
     }
     return render(request, "symptoms/patient_chart.html", context)

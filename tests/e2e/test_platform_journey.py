@@ -25,7 +25,10 @@ def test_a_patient_signs_in_from_the_home_page_and_reaches_their_portal(page, pa
 
 def test_a_wrong_password_shows_a_clear_message_and_keeps_the_email(page, patient, assert_accessible):
     sign_in(page, patient.email, "not-the-password")
-    expect(page.get_by_text("do not match an account")).to_be_visible()
+    # In the error summary (focused) and above the fields it is about.
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator("[data-error-summary]").get_by_text("do not match an account")).to_be_visible()
+    expect(page.locator("#id_form_errors").get_by_text("do not match an account")).to_be_visible()
     assert page.get_by_label("Email").input_value() == patient.email
     assert_accessible(page, context="login error")
 

@@ -145,6 +145,8 @@ def test_front_desk_registers_a_phoned_in_patient_and_sees_booking_errors_next_t
     page.get_by_label("First day").fill(next_monday().isoformat())
     page.get_by_label("Preferred start time").fill("16:00")
     page.get_by_role("button", name="Propose sessions").click()
-    expect(page.get_by_text("after the clinic closes")).to_be_visible()
+    # Listed in the error summary and next to the field.
+    expect(page.locator("[data-error-summary]").get_by_text("after the clinic closes")).to_be_visible()
+    expect(page.locator("#id_start_time_error").get_by_text("after the clinic closes")).to_be_visible()
     assert page.locator("#id_patient").input_value() == str(patient.pk)  # the form is kept
     assert_accessible(page, context="booking form with an error")

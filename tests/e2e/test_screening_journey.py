@@ -26,7 +26,8 @@ def test_an_anonymous_patient_screens_goes_back_changes_an_answer_and_sends_it_a
     assert_accessible(page, context="step 1")
     # Moving on with nothing answered lists what is missing.
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please answer every question")
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator("[data-error-summary]")).to_contain_text("Please answer every question")
     assert_accessible(page, context="step 1 with errors")
     _answer_step(page, {"ketamine_allergy": "Not sure"})
     page.get_by_role("button", name="Next").click()

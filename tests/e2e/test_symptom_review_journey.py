@@ -21,7 +21,8 @@ def test_a_patient_answers_the_phq9_sees_help_and_a_chart_and_a_clinician_clears
     assert_accessible(page, context="questionnaire")
 
     page.get_by_role("button", name="Send my answers").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please answer every question")
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator("[data-error-summary]")).to_contain_text("Please answer every question")
     assert_accessible(page, context="questionnaire with errors")
 
     for number, label in enumerate(SCORES, start=1):

@@ -62,7 +62,8 @@ def test_a_clinician_sets_up_the_app_then_signs_in_with_a_code(
 
         page.get_by_label("Type the 6-digit code the app now shows").fill("000000")
         page.get_by_role("button", name="Turn on two-step sign-in").click()
-        expect(page.get_by_text("That code is not right")).to_be_visible()
+        expect(page.locator("#id_code_error").get_by_text("That code is not right")).to_be_visible()
+        expect(page.locator("[data-error-summary]")).to_contain_text("That code is not right")
         assert_accessible(page, context=f"setup with a wrong code at {width}px")
 
         shown = page.locator("[data-setup-key]").inner_text().replace(" ", "")

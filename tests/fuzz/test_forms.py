@@ -62,10 +62,11 @@ BOOKING_FIELDS = {
     "weeks": st.sampled_from(["1", "2", "6", "7"]), "start_time": times,
     "weekdays": st.lists(st.sampled_from(["0", "1", "2", "3", "4", "5", "6", "9"]), max_size=4),
     "action": st.sampled_from(["propose", "update", "book"]),
-    "slot_count": st.sampled_from(["0", "1", "2", "18", "1000", "-5"]),
-    "slot-1-date": dates, "slot-1-time": times, "slot-1-chair": st.sampled_from(["1", "0", "999999"]),
-    "slot-1-choice": st.sampled_from(["2026-12-08|10:00|1", "x|y|z", "|||", "2026-12-08"]),
-    "slot-2-date": dates, "slot-2-time": times,
+    "slot-TOTAL_FORMS": st.sampled_from(["0", "1", "2", "18", "1000", "-5", "x"]),
+    "slot-INITIAL_FORMS": st.sampled_from(["0", "1", "x"]),
+    "slot-0-date": dates, "slot-0-time": times, "slot-0-chair": st.sampled_from(["1", "0", "999999", "x"]),
+    "slot-0-choice": st.sampled_from(["2026-12-08|10:00|1", "x|y|z", "|||", "2026-12-08", "2026-12-08|10:00|99999999999999"]),
+    "slot-1-date": dates, "slot-1-time": times,
 }
 
 

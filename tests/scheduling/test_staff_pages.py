@@ -31,12 +31,13 @@ def pattern(patient, **overrides):
 
 
 def rows_from(response):
+    """The proposal's rows as the page posts them (a formset with the prefix "slot")."""
     plan = response.context["plan"]
-    data = {"slot_count": str(len(plan.sessions))}
-    for s in plan.sessions:
-        data[f"slot-{s.number}-date"] = s.day.isoformat()
-        data[f"slot-{s.number}-time"] = s.start_time.strftime("%H:%M")
-        data[f"slot-{s.number}-chair"] = str(s.requested_chair.pk) if s.requested_chair else ""
+    data = {"slot-TOTAL_FORMS": str(len(plan.sessions)), "slot-INITIAL_FORMS": str(len(plan.sessions))}
+    for index, s in enumerate(plan.sessions):
+        data[f"slot-{index}-date"] = s.day.isoformat()
+        data[f"slot-{index}-time"] = s.start_time.strftime("%H:%M")
+        data[f"slot-{index}-chair"] = str(s.requested_chair.pk) if s.requested_chair else ""
     return data
 
 
@@ -157,7 +158,7 @@ def test_a_conflict_is_marked_with_alternatives_and_resolved_by_choosing_one(
     assert 'data-ok="false"' in html and "Conflict" in html and "Alternatives for session 2" in html
 
     choice = next(a for a in conflicted[0].alternatives if a.kind == "time")
-    data = {**two_a_week, "action": "update", **rows_from(response), "slot-2-choice": choice.value}
+    data = {**two_a_week, "action": "update", **rows_from(response), "slot-1-choice": choice.value}
     checked = front_desk_client.post(BOOK, data)
     assert checked.context["plan"].ok
     booked = front_desk_client.post(BOOK, {**two_a_week, "action": "book", **rows_from(checked)})
