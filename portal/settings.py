@@ -62,6 +62,7 @@ MIDDLEWARE = [
     # First: no body on HEAD, a Permissions-Policy and private caching on every response.
     "portal.middleware.ResponseHygieneMiddleware",
     "portal.middleware.RequestLogMiddleware",
+    "portal.middleware.ClinicTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer early (a bad Host header's 400, whitenoise, the guide
     # cache), so every response carries the frame and content policies.
@@ -99,6 +100,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "portal.context_processors.portal",
             ],
+            # `|day` (portal.clock.day_text): a date with its year when a patient could misplace it.
+            "builtins": ["portal.templatetags.clinic_time"],
         },
     },
 ]
@@ -232,6 +235,8 @@ LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset links live one day
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 # Self-screenings one address may send in an hour (screening.services), against floods.
+# Working days within which the clinic calls a patient who sent a self-screening (the "sent" page says it).
+SCREENING_CALL_BACK_DAYS = env.int("SCREENING_CALL_BACK_DAYS", default=2)
 SCREENING_SUBMISSIONS_PER_HOUR = env.int("SCREENING_SUBMISSIONS_PER_HOUR", default=10)
 # Emails anyone can trigger by typing an address (password resets, screening confirmations):
 # at most this many an hour to one address, and password resets from one client.

@@ -103,4 +103,4 @@ class SafetyAlert(models.Model):
         ]
 
     def __str__(self):
-        return f"Item-9 alert: {self.patient} ({self.created_at:%Y-%m-%d})"
+        return f"Item-9 alert: {self.patient} ({timezone.localtime(self.created_at):%Y-%m-%d})"

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.clock import local
+from portal.clock import clinic_tz, day_text
 from portal.models import Patient, Role, User
 from portal.services import audit_record, text_value
 from scheduling.models import Session
@@ -52,7 +52,7 @@ def _phq9_check(*, patient: Patient, answers, session) -> None:
             raise ValidationError(
                 "This questionnaire opens when your session on %(day)s has ended.",
                 code="not_yet",
-                params={"day": local(session.end).strftime("%A, %B %-d")},
+                params={"day": day_text(session.end, "l, F j", tz=clinic_tz())},
             )
 
 
