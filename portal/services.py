@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from portal import lock_screen
 from portal.clients import client_ip
 from portal.clock import clinic_today
 from portal.models import AuditEvent, Invitation, Patient, Role, User
@@ -238,7 +239,7 @@ def patient_invite(*, patient: Patient, invited_by: User | None = None) -> Invit
         audit_record(actor=invited_by, action="patient.invite", patient=patient, obj=invitation)
     link = settings.SITE_URL.rstrip("/") + reverse("invitation-accept", args=[token])
     _send(
-        subject=f"Your {settings.CLINIC_NAME} portal invitation",
+        subject=lock_screen.subject("Your account invitation"),
         to=patient.email,
         template="emails/invitation",
         context={"patient": patient, "link": link, "days": settings.INVITATION_VALID_DAYS},

@@ -6,7 +6,9 @@ production refuses to start without a secret key. See README.md for each
 variable and its default.
 """
 
+import os
 from datetime import timedelta
+from email.utils import formataddr
 from pathlib import Path
 
 import environ
@@ -360,6 +362,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Clinic --------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Ketamine Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="(555) 010-0100")
+# The sender and subject name of every email, text message and calendar entry: seen on a lock
+# screen or in a shared calendar, so it names no treatment (issue 16). By default the clinic's
+# name without the words that would ("Riverside Ketamine Clinic" -> "Riverside Clinic").
+_TREATMENT_WORDS = {"ketamine", "infusion", "infusions", "esketamine", "psychiatry", "psychiatric", "mental",
+                   "depression", "mood", "behavioral", "addiction", "recovery", "therapy", "therapeutics"}
+_neutral_words = [word for word in CLINIC_NAME.split() if word.strip(".,&-").lower() not in _TREATMENT_WORDS]
+CLINIC_MESSAGE_NAME = env.str(
+    "CLINIC_MESSAGE_NAME",
+    default=" ".join(_neutral_words) if len(_neutral_words) > 1 else "Your clinic",
+)
+if not CLINIC_MESSAGE_NAME.strip() or "\n" in CLINIC_MESSAGE_NAME or "\r" in CLINIC_MESSAGE_NAME:
+    raise ImproperlyConfigured("CLINIC_MESSAGE_NAME must be a short name on one line.")
+if "DEFAULT_FROM_EMAIL" not in os.environ:
+    # The sender's name shows on a lock screen too.
+    DEFAULT_FROM_EMAIL = formataddr((CLINIC_MESSAGE_NAME, "portal@clinic.example"))
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging: one line a request, no patient data -------------------------------

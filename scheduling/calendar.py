@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event
 
+from portal import lock_screen
 from portal.models import ClinicSettings
 from scheduling.models import Course
 
@@ -51,7 +52,7 @@ def course_calendar(*, courses: Iterable[Course], now: dt.datetime | None = None
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{settings.CLINIC_NAME} sessions")
+    cal.add("x-wr-calname", lock_screen.calendar_name())
     cal.add("x-wr-timezone", clinic.time_zone)
     course_ids = [course.pk for course in courses]
     from scheduling.models import Session
@@ -66,8 +67,9 @@ def course_calendar(*, courses: Iterable[Course], now: dt.datetime | None = None
         event.add("dtend", session.occupied_until.astimezone(tz))
         event.add("sequence", session.sequence)
         event.add("last-modified", session.updated_at.astimezone(dt.UTC))
-        event.add("summary", f"Appointment at {settings.CLINIC_NAME}")
-        event.add("location", settings.CLINIC_NAME)
+        # A shared calendar shows the title to others: the clinic's message name, nothing more.
+        event.add("summary", lock_screen.calendar_title(cancelled=session.is_cancelled))
+        event.add("location", settings.CLINIC_MESSAGE_NAME)
         event.add("description", _description(session, clinic))
         event.add("transp", "OPAQUE")
         if session.is_cancelled:
@@ -76,7 +78,7 @@ def course_calendar(*, courses: Iterable[Course], now: dt.datetime | None = None
             event.add("status", "CONFIRMED")
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"Appointment at {settings.CLINIC_NAME} tomorrow")
+            alarm.add("description", lock_screen.calendar_title())
             alarm.add("trigger", dt.timedelta(hours=-clinic.reminder_lead_hours))
             event.add_component(alarm)
         cal.add_component(event)

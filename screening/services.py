@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from portal import lock_screen
 from portal.models import Patient, User
 from portal.services import audit_record, patient_register, text_value
 from portal.throttle import throttle_hit, throttle_key
@@ -268,7 +269,7 @@ def _confirmation_send(*, screening: Screening) -> None:
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }
     message = EmailMultiAlternatives(
-        subject=f"{settings.CLINIC_NAME}: we received your screening",
+        subject=lock_screen.subject("We received your form"),
         body=render_to_string("screening/emails/confirmation.txt", context),
         to=[patient.email],
     )

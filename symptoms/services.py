@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from portal import lock_screen
 from portal.clock import clinic_tz, day_text
 from portal.models import Patient, Role, User
 from portal.services import audit_record, text_value
@@ -121,7 +122,7 @@ def _safety_alert_notify(*, alert_id: int) -> None:
             link = settings.SITE_URL.rstrip("/") + reverse("symptoms:patient", args=[alert.patient_id])
             # No answers or scores in the email: it only says where to look.
             message = EmailMultiAlternatives(
-                subject=f"{settings.CLINIC_NAME}: a PHQ-9 needs a clinician today",
+                subject=lock_screen.subject("A patient answer needs a clinician today"),
                 body=(
                     "A patient answered above 0 to PHQ-9 question 9 (thoughts of death or self-harm).\n"
                     f"Review it and record a note: {link}\n"

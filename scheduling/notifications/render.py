@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from portal import lock_screen
 from portal.clock import clock_24h, clock_text
 from portal.models import ClinicSettings
 from scheduling.calendar import course_calendar
@@ -31,7 +32,21 @@ Kind, Audience = Notification.Kind, Notification.Audience
 TEMPLATE_DIR = "scheduling/notifications"
 # Messages that list the course's sessions; their email carries the course's calendar file.
 COURSE_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
+# Seen on a lock screen: no treatment, patient or health matter (portal.lock_screen). The
+# no-driving notice and the review request say only who wrote; the body says what.
 SUBJECTS = {
+    Kind.BOOKING_CONFIRMATION: gettext_noop("Your appointments are booked"),
+    Kind.REMINDER: gettext_noop("Reminder: your appointment at %(start)s"),
+    Kind.MORNING_REMINDER: gettext_noop("Today: your appointment at %(start)s"),
+    Kind.NO_DRIVING: "",
+    Kind.REVIEW_DUE: "",
+    Kind.RESCHEDULED: gettext_noop("Your appointment has moved to %(start)s"),
+    Kind.CANCELLED: gettext_noop("Your appointment at %(start)s is cancelled"),
+}
+
+
+# The email's own heading, read once it is open: it may say what the message is about.
+HEADINGS = {
     Kind.BOOKING_CONFIRMATION: gettext_noop("Your infusion sessions are booked"),
     Kind.REMINDER: gettext_noop("Reminder: your infusion session at %(start)s"),
     Kind.MORNING_REMINDER: gettext_noop("Today: your infusion session at %(start)s"),
@@ -144,16 +159,29 @@ def message_context(row: Notification, courses: CourseSessions, *, now: dt.datet
     if row.kind == Kind.CANCELLED:
         context["cancelled_sessions"] = [clock_text(s.start, tz) for s in courses.named(row, now)]
     context["subject"] = subject(row, context)
+    context["heading"] = heading(row, context)
     return context
 
 
-def subject(row: Notification, context: dict) -> str:
+def heading(row: Notification, context: dict) -> str:
     if row.audience == Audience.CLINICIANS:
-        return _("Symptom review due: %(patient)s") % {"patient": row.patient.full_name}
+        return _("Symptom review due")
     cancelled = len(context.get("cancelled_sessions", ()))
     if row.kind == Kind.CANCELLED and cancelled > 1:
         return _("%(count)s of your infusion sessions are cancelled") % {"count": cancelled}
-    return _(SUBJECTS[row.kind]) % {"start": context["start_text"], "until": context.get("until_text", "")}
+    return _(HEADINGS[row.kind]) % {"start": context["start_text"], "until": context.get("until_text", "")}
+
+
+def subject(row: Notification, context: dict) -> str:
+    """The whole subject line, clinic name first (portal.lock_screen)."""
+    if row.audience == Audience.CLINICIANS:
+        # Never the patient's name: the email says where to look.
+        return lock_screen.subject(_("A patient review is due"))
+    cancelled = len(context.get("cancelled_sessions", ()))
+    if row.kind == Kind.CANCELLED and cancelled > 1:
+        return lock_screen.subject(_("%(count)s of your appointments are cancelled") % {"count": cancelled})
+    text = SUBJECTS[row.kind]
+    return lock_screen.subject(_(text) % {"start": context["start_text"]} if text else "")
 
 
 def _domain() -> str:
@@ -165,7 +193,7 @@ def notification_email(
 ) -> EmailMultiAlternatives:
     template = f"{TEMPLATE_DIR}/{row.kind}"
     message = EmailMultiAlternatives(
-        subject=f"{settings.CLINIC_NAME}: {context['subject']}",
+        subject=context["subject"],
         body=render_to_string(f"{template}.txt", context),
         to=to,
         headers={
@@ -180,4 +208,4 @@ def notification_email(
 
 
 def notification_text(row: Notification, context: dict) -> str:
-    return render_to_string(f"{TEMPLATE_DIR}/{row.kind}.sms.txt", context).strip()
+    return lock_screen.text_message(render_to_string(f"{TEMPLATE_DIR}/{row.kind}.sms.txt", context))
