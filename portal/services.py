@@ -24,6 +24,7 @@ from portal import lock_screen
 from portal.clients import client_ip
 from portal.clock import clinic_today
 from portal.models import AuditEvent, Invitation, Patient, Role, User
+from portal.plain_text import html_to_text
 from portal.validators import NoControlCharacters
 
 PHONE_RE = re.compile(r"^\+?[0-9 ().\-]{7,20}$")
@@ -209,9 +210,9 @@ def staff_create(
 
 
 def _send(*, subject: str, to: str, template: str, context: dict) -> None:
-    text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    # The plain part is the HTML part's words: one source (portal.plain_text).
+    message = EmailMultiAlternatives(subject=subject, body=html_to_text(html), to=[to])
     message.attach_alternative(html, "text/html")
     message.send()
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portal import lock_screen
 from portal.models import Patient, User
+from portal.plain_text import html_to_text
 from portal.services import audit_record, patient_register, text_value
 from portal.throttle import throttle_hit, throttle_key
 from screening.models import (
@@ -268,12 +269,13 @@ def _confirmation_send(*, screening: Screening) -> None:
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }
+    html = render_to_string("screening/emails/confirmation.html", context)
     message = EmailMultiAlternatives(
         subject=lock_screen.subject("We received your form"),
-        body=render_to_string("screening/emails/confirmation.txt", context),
+        body=html_to_text(html),  # one source: the plain part is the HTML part's words
         to=[patient.email],
     )
-    message.attach_alternative(render_to_string("screening/emails/confirmation.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     try:
         message.send()
     except OSError:

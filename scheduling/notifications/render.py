@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from portal import lock_screen
 from portal.clock import clock_24h, clock_text
 from portal.models import ClinicSettings
+from portal.plain_text import html_to_text
 from scheduling.calendar import course_calendar
 from scheduling.models import Course, Notification, Session, SessionStatus
 
@@ -191,17 +192,18 @@ def _domain() -> str:
 def notification_email(
     row: Notification, context: dict, *, to: list[str], calendar: bytes | None = None
 ) -> EmailMultiAlternatives:
-    template = f"{TEMPLATE_DIR}/{row.kind}"
+    html = render_to_string(f"{TEMPLATE_DIR}/{row.kind}.html", context)
     message = EmailMultiAlternatives(
         subject=context["subject"],
-        body=render_to_string(f"{template}.txt", context),
+        # The plain part is the HTML part's words (portal.plain_text): one source, the same facts.
+        body=html_to_text(html),
         to=to,
         headers={
             "Message-ID": make_msgid(idstring=f"n{row.pk}", domain=_domain()),
             "X-Notification-ID": str(row.pk),
         },
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     if calendar:
         message.attach("sessions.ics", calendar, "text/calendar")
     return message

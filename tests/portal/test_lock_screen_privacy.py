@@ -7,13 +7,18 @@ the portal invitation, the screening receipt, the password reset, the two-step s
 and the clinicians' alert. Every subject, the first line of every text message and every
 calendar title is checked against a deny-list; the senders' code is checked too, so a new
 email cannot skip portal.lock_screen.
+
+The same messages also guard the parity of their two parts: each fact the HTML part shows (a
+clock time, a chair, a phone number, 911 and 988, a link) is in the plain-text part too.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 import uuid
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -23,7 +28,7 @@ from django.core import mail
 from django.db.models import Q
 
 from portal import lock_screen
-from portal.models import ClinicSettings, Role
+from portal.models import ClinicSettings, Patient, Role
 from scheduling.models import Chair, Notification
 from tests.factories import PatientWithAccountFactory, UserFactory
 from tests.scheduling.helpers import NOW, clear
@@ -185,3 +190,44 @@ def test_a_text_message_first_line_names_only_the_clinic(settings):
     text = lock_screen.text_message("Do not drive until 11:00 PM.\n")
     assert text.splitlines()[0] == "A message from Riverside Clinic"
     assert text.endswith("Do not drive until 11:00 PM.")
+
+
+FACTS = re.compile(r"\d{1,2}:\d{2} [AP]M|Chair \d+|\(\d{3}\) \d{3}-\d{4}|\b911\b|\b988\b")
+
+
+def facts_missing_from_plain(message) -> list[str]:
+    html = message.alternatives[0][0]
+    visible = re.sub(r"<head>.*?</head>|<[^>]+>", " ", html, flags=re.S)
+    facts = set(FACTS.findall(unescape(visible)))
+    facts |= {href for href in re.findall(r'href="([^"]+)"', html) if not href.startswith("tel:")}
+    return sorted(fact for fact in facts if fact not in message.body)
+
+
+@pytest.mark.parametrize("channel", ["email"])
+def test_every_notification_says_the_same_facts_in_both_parts(clinic, channel, front_desk, clinician):
+    every_notification_sent(channel, front_desk, clinician)
+    assert len(mail.outbox) >= len(Kind)
+    missing = {m.subject: facts_missing_from_plain(m) for m in mail.outbox if facts_missing_from_plain(m)}
+    assert missing == {}
+    patients = [m for m in mail.outbox if m.to != [clinician.email]]
+    assert all("911" in m.body and "988" in m.body for m in patients)
+    booked = next(m for m in mail.outbox if "booked" in m.subject)
+    assert "Chair 1" in booked.body
+
+
+def test_the_other_emails_say_the_same_facts_in_both_parts(clinic, clinician, django_capture_on_commit_callbacks):
+    from portal.services import patient_invite
+    from screening.services import checklist_version_current, screening_submit
+
+    version = checklist_version_current()
+    with django_capture_on_commit_callbacks(execute=True):
+        screening_submit(
+            answers={code: "no" for code in version.codes}, version=version, submission_key=uuid.uuid4().hex,
+            consent=True, first_name="Ann", last_name="O'Brien", email="ann@example.com",
+        )
+    invited = Patient.objects.create(first_name="Ian", last_name="O'Neil", email="ian@example.com")
+    patient_invite(patient=invited, invited_by=clinician)
+    assert len(mail.outbox) >= 2
+    for message in mail.outbox:
+        assert facts_missing_from_plain(message) == [], message.subject
+        assert "&#x27;" not in message.body and "<" not in message.body
