@@ -102,8 +102,9 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "portal.context_processors.portal",
             ],
-            # `|day` (portal.clock.day_text): a date with its year when a patient could misplace it.
-            "builtins": ["portal.templatetags.clinic_time"],
+            # `|day` (portal.clock.day_text): a date with its year when a patient could misplace it;
+            # `phone_links`: every phone number a tel: link (base.html and the email layout).
+            "builtins": ["portal.templatetags.clinic_time", "portal.templatetags.phone_links"],
         },
     },
 ]

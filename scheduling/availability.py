@@ -34,6 +34,11 @@ def day_label(day: dt.date) -> str:
     return f"{date_format(day, 'l, F j, Y')} ({day.isoformat()})"
 
 
+def count_label(n: int, word: str) -> str:
+    """'1 clear day', '2 weeks': never 'week(s)'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def time_label(value: dt.time) -> str:
     return value.strftime("%H:%M")
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -303,7 +304,11 @@ def course_cancel_rest(request, pk):
     if form.is_valid():
         count = services.course_cancel_rest(course=course, by=request.user, reason=form.cleaned_data["reason"],
                                             request=request)
-        messages.success(request, _("%(count)s upcoming session(s) cancelled.") % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)s upcoming session cancelled.", "%(count)s upcoming sessions cancelled.", count)
+            % {"count": count},
+        )
         return redirect("scheduling:course", pk=course.pk)
     return _course_page(request, course, status=400, form=form)
 

@@ -25,6 +25,7 @@ from django.test.signals import template_rendered
 from django.utils import timezone
 
 from portal.models import AuditEvent, ClinicSettings, Invitation, Patient
+from portal.templatetags.phone_links import PHONE, link_phone_numbers
 from tests.e2e.test_a11y_sweep import SWEPT_TEMPLATES
 from tests.factories import PatientFactory
 from tests.scheduling.helpers import make_session
@@ -200,6 +201,7 @@ def client_for(role: str, world) -> Client:
 def test_every_swept_page_shows_clinic_time_not_utc(world):
     rendered: list[str] = []
     texts: dict[str, str] = {}
+    pages_html: dict[str, str] = {}
 
     def record(sender, template, context, **kwargs):
         rendered.append(template.name)
@@ -213,6 +215,7 @@ def test_every_swept_page_shows_clinic_time_not_utc(world):
                     response = getattr(client, method)(path, follow=True)
                     assert response.status_code == 200, f"{role} {path}: {response.status_code}"
                     texts[f"{role} {path}"] = visible_text(response.content.decode())
+                    pages_html[f"{role} {path}"] = response.content.decode()
     finally:
         template_rendered.disconnect(dispatch_uid="clinic-time-sweep")
 
@@ -221,6 +224,11 @@ def test_every_swept_page_shows_clinic_time_not_utc(world):
     pattern = utc_clock_pattern()
     wrong = {where: sorted(set(pattern.findall(text))) for where, text in texts.items() if pattern.search(text)}
     assert not wrong, f"pages showing a UTC clock: {wrong}"
+    # The same pages: every phone number (911 and 988 too) is a tel: link, none left bare.
+    bare = {where: PHONE.findall(link_phone_numbers(html).replace(html, "")) for where, html in pages_html.items()
+            if link_phone_numbers(html) != html}
+    assert not bare, f"phone numbers that are not tel: links: {bare}"
+    assert 'href="tel:988"' in pages_html["anonymous /"] and 'href="tel:911"' in pages_html["anonymous /"]
 
 
 def test_the_guard_sees_a_utc_clock(world):
