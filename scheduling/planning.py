@@ -263,10 +263,10 @@ def _check_session(
         chair = session.requested_chair
         if not chair.active:
             session.problems.append(f"{chair.name} is not in use (inactive); choose an active chair")
-        elif not occupancy.chair_free(chair.pk, session.start, session.until, ignore_pk=ignore_pk):
+        elif clash := occupancy.clash(chair.pk, session.start, session.until, ignore_pk=ignore_pk):
             session.problems.append(
-                f"{chair.name} is taken from {time_label(start_time)} to "
-                f"{time_label(session.until.astimezone(clinic.tz).time())}"
+                f"{chair.name} is taken from {time_label(clash.start.astimezone(clinic.tz).time())} to "
+                f"{time_label(clash.until.astimezone(clinic.tz).time())} by another booking"
             )
         else:
             session.chair = chair

@@ -197,11 +197,17 @@ def week(request, day):
 
 
 def _session_page(request, session, *, status=200, **forms):
-    tz = clinic_tz()
+    clinic = ClinicSettings.load()
+    tz = clinic.tz
     local = session.start.astimezone(tz)
+    week = (local.date() - session.course.first_day).days // 7
+    week_first = session.course.first_day + dt.timedelta(days=7 * week)
     context = {
         "session": session,
         "tz": tz,
+        # The move form states its rules before it refuses (issue 16).
+        "clear_days": clinic.min_clear_days,
+        "week": {"number": week + 1, "first": week_first, "last": week_first + dt.timedelta(days=6)},
         "reschedule_form": forms.get("reschedule_form")
         or RescheduleForm(initial={"day": local.date(), "start_time": local.time(), "chair": session.chair_id}),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
