@@ -186,3 +186,11 @@ class MarkForm(OnePageForm):
 
 class DateJumpForm(forms.Form):
     date = forms.DateField(label=_("Go to date"), widget=DateInput())
+
+
+class ClosedDayForm(CleanTextMixin, forms.Form):
+    date = forms.DateField(label=_("Day the clinic is closed"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason (optional)"), max_length=200, required=False,
+        help_text=_("For example: Thanksgiving Day, staff training."),
+    )

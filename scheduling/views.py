@@ -26,11 +26,13 @@ from portal.decorators import patient_required, staff_required
 from portal.models import ClinicSettings
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
+from scheduling.availability import day_label
 from scheduling.calendar import course_calendar
 from scheduling.forms import (
     BookingForm,
     CancelForm,
     CancelRestForm,
+    ClosedDayForm,
     DateJumpForm,
     MarkForm,
     RegisterPatientForm,
@@ -38,7 +40,7 @@ from scheduling.forms import (
     apply_errors,
     slots_from_post,
 )
-from scheduling.models import Course, Session
+from scheduling.models import ClosedDay, Course, Session
 from scheduling.notifications.render import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
@@ -391,3 +393,35 @@ def subscription_feed(request, token):
     if course is None:
         raise Http404("Unknown calendar address")
     return _ics(course_calendar(courses=[course]), f"course-{course.pk}.ics")
+
+
+# --- Closed days -------------------------------------------------------------------------
+
+
+@never_cache
+@staff_required
+@require_http_methods(["GET", "POST"])
+def closed_days(request):
+    """Holidays and other closed days, kept by front desk and clinicians: add one, or open a day
+    again (POST "remove" with its id). The planner never offers a closed day."""
+    clinic = ClinicSettings.load()
+    removing = request.method == "POST" and "remove" in request.POST
+    form = ClosedDayForm(request.POST if request.method == "POST" and not removing else None)
+    if removing:
+        pk = request.POST["remove"]
+        closed = get_object_or_404(ClosedDay, clinic=clinic, pk=int(pk) if pk.isdigit() else 0)
+        services.closed_day_remove(closed_day=closed, by=request.user, request=request)
+        messages.success(request, _("The clinic is open again on %(day)s.") % {"day": day_label(closed.date)})
+        return redirect("scheduling:closed-days")
+    if request.method == "POST" and form.is_valid():
+        try:
+            closed = services.closed_day_add(day=form.cleaned_data["date"], reason=form.cleaned_data["reason"],
+                                             by=request.user, request=request)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The clinic is closed on %(day)s.") % {"day": day_label(closed.date)})
+            return redirect("scheduling:closed-days")
+    today = clinic_today(clinic.tz)
+    context = {"form": form, "closed_days": clinic.closed_days.filter(date__gte=today), "today": today}
+    return render(request, "scheduling/closed_days.html", context, status=400 if form.errors else 200)

@@ -84,6 +84,7 @@ FRONT_DESK_TEMPLATES = {
     "portal/staff.html",
     "scheduling/book.html",
     "scheduling/register.html",
+    "scheduling/closed_days.html",
     "scheduling/day.html",
     "scheduling/week.html",
     "scheduling/session.html",
@@ -599,6 +600,14 @@ def front_desk_journey(page, sweep, world, password):
     sweep.check(page, "scheduling/register.html")
     submit(page)
     sweep.check(page, "scheduling/register.html", "register form with errors")
+
+    page.goto("/staff/closed-days/")
+    submit(page, "/staff/closed-days/")
+    sweep.check(page, "scheduling/closed_days.html", "closed days with errors")
+    page.get_by_label("Day the clinic is closed").fill((world.monday + dt.timedelta(days=30)).isoformat())
+    page.get_by_label("Reason (optional)").fill("Staff training")
+    submit(page, "/staff/closed-days/")
+    sweep.check(page, "scheduling/closed_days.html", "closed days with one added")
 
     page.goto(f"/staff/day/{world.monday.isoformat()}/")
     sweep.check(page, "scheduling/day.html")

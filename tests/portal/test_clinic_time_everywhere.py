@@ -172,6 +172,7 @@ def pages(world) -> dict[str, list[tuple[str, str]]]:
         ],
         "front_desk": [
             ("get", "/staff/"), ("get", "/staff/book/"), ("get", "/staff/patients/register/"),
+            ("get", "/staff/closed-days/"),
             ("get", f"/staff/day/{MONDAY}/"), ("get", f"/staff/week/{MONDAY}/"),
             ("get", f"/staff/sessions/{w['sessions'][0].pk}/"), ("get", f"/staff/courses/{w['course'].pk}/"),
             ("get", "/staff/notifications/"), ("get", f"/staff/notifications/patients/{w['patient'].pk}/"),
