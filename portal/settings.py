@@ -188,6 +188,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Text messages (scheduling/sms.py): "console" (default), "http" (a provider's JSON API).
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# SMS_BACKEND=file: one file a message here (`make run` points emails at the same folder).
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "outbox"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_TIMEOUT = env.int("SMS_HTTP_TIMEOUT", default=10)  # seconds per request to the provider
