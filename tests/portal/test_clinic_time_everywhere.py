@@ -225,6 +225,10 @@ def test_every_swept_page_shows_clinic_time_not_utc(world):
     pattern = utc_clock_pattern()
     wrong = {where: sorted(set(pattern.findall(text))) for where, text in texts.items() if pattern.search(text)}
     assert not wrong, f"pages showing a UTC clock: {wrong}"
+    # The same pages: no doubled full stop ("8:40 p.m.." once), no "week(s)".
+    doubled = {where: re.findall(r".{20}(?<!\.)\.\.(?!\.)", text) for where, text in texts.items()}
+    assert not {where: found for where, found in doubled.items() if found}
+    assert not [where for where, text in texts.items() if "(s)" in text]
     # The same pages: every phone number (911 and 988 too) is a tel: link, none left bare.
     bare = {where: PHONE.findall(link_phone_numbers(html).replace(html, "")) for where, html in pages_html.items()
             if link_phone_numbers(html) != html}
