@@ -15,8 +15,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 deps: $(VENV)/.installed
 
+PORT ?= 8000
+
 run: deps
-	./scripts/run.sh
+	PORT=$(PORT) ./scripts/run.sh
 
 # Debian's Chromium for the browser tests; Playwright never downloads its own.
 chromium:

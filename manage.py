@@ -15,6 +15,10 @@ def main():
             "available on your PYTHONPATH environment variable? Did you "
             "forget to activate a virtual environment?"
         ) from exc
+    from portal.clock import clinic_zone_activate
+
+    # Every command (seed_demo, shell, dumpdata...) shows moments in the clinic's zone.
+    clinic_zone_activate()
     execute_from_command_line(sys.argv)
 
 

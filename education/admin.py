@@ -8,6 +8,7 @@ from django.forms import Textarea
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -78,7 +79,7 @@ class GuideAdmin(DraftTouchMixin, admin.ModelAdmin):
             "{} {} · {} · {}",
             _("Revision"),
             revision.number,
-            revision.published_at.strftime("%Y-%m-%d %H:%M"),
+            timezone.localtime(revision.published_at).strftime("%Y-%m-%d %H:%M"),
             revision.published_by or _("loaded with the portal"),
         )
 

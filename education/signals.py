@@ -25,5 +25,6 @@ def ensure_clinic_guide(sender, apps=None, **kwargs):
         return
     if Guide.objects.exists():
         return
-    migration = import_module("education.migrations.0002_ketamine_guide")
-    migration.load_guide(apps, None)
+    import_module("education.migrations.0002_ketamine_guide").load_guide(apps, None)
+    # The guide as its later content migrations left it (US spelling, plainer words).
+    import_module("education.migrations.0003_guide_us_spelling_and_plain_words").forwards(apps, None)

@@ -62,7 +62,7 @@ def describe_changes(old: dict | None, new: dict) -> str:
             added = len([t for t in new_texts if t not in old_texts])
             removed = len([t for t in old_texts if t not in new_texts])
             lines.append(
-                f"Section “{section['heading']}”: {added} item(s) added or edited, {removed} removed or replaced."
+                f"Section “{section['heading']}”: {added} item{'' if added == 1 else 's'} added or edited, {removed} removed or replaced."
             )
     for anchor, section in old_sections.items():
         if anchor not in new_sections:

@@ -30,7 +30,8 @@ class UserAdmin(BaseUserAdmin):
             two_factor.reset(user=user, by=request.user, request=request)
         self.message_user(
             request,
-            f"Two-step sign-in reset for {queryset.count()} account(s): each sets up an app at its next sign-in.",
+            f"Two-step sign-in reset for {queryset.count()} account{'' if queryset.count() == 1 else 's'}: each sets up "
+            "an app at its next sign-in.",
         )
 
 

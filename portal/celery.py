@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -21,6 +22,21 @@ def broker_folders_make(sender, **kwargs) -> None:
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@task_prerun.connect
+def clinic_zone_for_task(**kwargs) -> None:
+    """Every task renders its messages and logs in the clinic's zone (read afresh per task)."""
+    from portal.clock import clinic_zone_activate
+
+    clinic_zone_activate()
+
+
+@task_postrun.connect
+def clinic_zone_after_task(**kwargs) -> None:
+    from django.utils import timezone
+
+    timezone.deactivate()
 
 
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -28,6 +29,23 @@ def session_start(sender, request, user, **kwargs):
         now = int(time.time())
         request.session["auth_started"] = now
         request.session["last_seen"] = now
+
+
+class ClinicTimeMiddleware:
+    """Every request shows moments in the clinic's zone (portal.clock.ClinicZone): templates,
+    forms and the admin included. Deactivated after, so the thread carries nothing over."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from portal.clock import clinic_zone_activate
+
+        clinic_zone_activate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class SessionTimeoutMiddleware:

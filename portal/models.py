@@ -277,7 +277,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["patient", "-at"])]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or 'anonymous'} {self.action}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.actor or 'anonymous'} {self.action}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

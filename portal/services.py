@@ -20,9 +20,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from portal import lock_screen
 from portal.clients import client_ip
 from portal.clock import clinic_today
 from portal.models import AuditEvent, Invitation, Patient, Role, User
+from portal.plain_text import html_to_text
 from portal.validators import NoControlCharacters
 
 PHONE_RE = re.compile(r"^\+?[0-9 ().\-]{7,20}$")
@@ -218,10 +220,9 @@ def staff_create(
 
 
 def email_send(*, subject: str, to: str, template: str, context: dict) -> None:
-    """One email with a plain-text part and an HTML part, from `<template>.txt` and `.html`."""
-    text = render_to_string(f"{template}.txt", context)
+    """One email from `<template>.html`; its plain-text part is the HTML part's words (portal.plain_text)."""
     html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message = EmailMultiAlternatives(subject=subject, body=html_to_text(html), to=[to])
     message.attach_alternative(html, "text/html")
     message.send()
 
@@ -249,7 +250,7 @@ def patient_invite(*, patient: Patient, invited_by: User | None = None) -> Invit
         audit_record(actor=invited_by, action="patient.invite", patient=patient, obj=invitation)
     link = settings.SITE_URL.rstrip("/") + reverse("invitation-accept", args=[token])
     email_send(
-        subject=f"Your {settings.CLINIC_NAME} portal invitation",
+        subject=lock_screen.subject("Your account invitation"),
         to=patient.email,
         template="emails/invitation",
         context={"patient": patient, "link": link, "days": settings.INVITATION_VALID_DAYS},

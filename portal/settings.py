@@ -6,7 +6,9 @@ production refuses to start without a secret key. See README.md for each
 variable and its default.
 """
 
+import os
 from datetime import timedelta
+from email.utils import formataddr
 from pathlib import Path
 
 import environ
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     # Before anything reads request.is_secure(): only a trusted proxy may say "https".
     "portal.middleware.ForwardedProtoMiddleware",
     "portal.middleware.RequestLogMiddleware",
+    "portal.middleware.ClinicTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer early (a bad Host header's 400, whitenoise, the guide
     # cache), so every response carries the frame and content policies.
@@ -103,6 +106,9 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "portal.context_processors.portal",
             ],
+            # `|day` (portal.clock.day_text): a date with its year when a patient could misplace it;
+            # `phone_links`: every phone number a tel: link (base.html and the email layout).
+            "builtins": ["portal.templatetags.clinic_time", "portal.templatetags.phone_links"],
         },
     },
 ]
@@ -202,6 +208,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Text messages (scheduling/sms.py): "console" (default), "http" (a provider's JSON API).
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# SMS_BACKEND=file: one file a message here (`make run` points emails at the same folder).
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "outbox"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_TIMEOUT = env.int("SMS_HTTP_TIMEOUT", default=10)  # seconds per request to the provider
@@ -261,6 +269,8 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 # How long a FHIR API bearer token from `manage.py fhir_token_create` works.
 FHIR_TOKEN_VALID_DAYS = env.int("FHIR_TOKEN_VALID_DAYS", default=90)
 # Self-screenings one address may send in an hour (screening.services), against floods.
+# Working days within which the clinic calls a patient who sent a self-screening (the "sent" page says it).
+SCREENING_CALL_BACK_DAYS = env.int("SCREENING_CALL_BACK_DAYS", default=2)
 SCREENING_SUBMISSIONS_PER_HOUR = env.int("SCREENING_SUBMISSIONS_PER_HOUR", default=10)
 # Emails anyone can trigger by typing an address (password resets, screening confirmations):
 # at most this many an hour to one address, and password resets from one client.
@@ -384,9 +394,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Clinic --------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Ketamine Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="(555) 010-0100")
-# The sender and subject name of every email, text message and calendar entry: it names no
-# treatment or health matter, so a lock screen or a shared calendar reveals nothing.
-CLINIC_MESSAGE_NAME = env.str("CLINIC_MESSAGE_NAME", default="Riverside Clinic")
+# The sender and subject name of every email, text message and calendar entry: seen on a lock
+# screen or in a shared calendar, so it names no treatment (issue 16). By default the clinic's
+# name without the words that would ("Riverside Ketamine Clinic" -> "Riverside Clinic").
+_TREATMENT_WORDS = {"ketamine", "infusion", "infusions", "esketamine", "psychiatry", "psychiatric", "mental",
+                   "depression", "mood", "behavioral", "addiction", "recovery", "therapy", "therapeutics"}
+_neutral_words = [word for word in CLINIC_NAME.split() if word.strip(".,&-").lower() not in _TREATMENT_WORDS]
+CLINIC_MESSAGE_NAME = env.str(
+    "CLINIC_MESSAGE_NAME",
+    default=" ".join(_neutral_words) if len(_neutral_words) > 1 else "Your clinic",
+)
+if not CLINIC_MESSAGE_NAME.strip() or "\n" in CLINIC_MESSAGE_NAME or "\r" in CLINIC_MESSAGE_NAME:
+    raise ImproperlyConfigured("CLINIC_MESSAGE_NAME must be a short name on one line.")
+if "DEFAULT_FROM_EMAIL" not in os.environ:
+    # The sender's name shows on a lock screen too.
+    DEFAULT_FROM_EMAIL = formataddr((CLINIC_MESSAGE_NAME, "portal@clinic.example"))
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging: one line a request, no patient data -------------------------------

@@ -34,6 +34,11 @@ def day_label(day: dt.date) -> str:
     return f"{date_format(day, 'l, F j, Y')} ({day.isoformat()})"
 
 
+def count_label(n: int, word: str) -> str:
+    """'1 clear day', '2 weeks': never 'week(s)'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def time_label(value: dt.time) -> str:
     return value.strftime("%H:%M")
 
@@ -153,9 +158,14 @@ class Occupancy:
         self.by_chair[row.chair_id].append(row)
 
     def chair_free(self, chair_id: int, start: dt.datetime, until: dt.datetime, *, ignore_pk=None) -> bool:
-        return not any(
-            row.start < until and row.until > start and row.pk != ignore_pk for row in self.by_chair.get(chair_id, [])
-        )
+        return self.clash(chair_id, start, until, ignore_pk=ignore_pk) is None
+
+    def clash(self, chair_id: int, start: dt.datetime, until: dt.datetime, *, ignore_pk=None) -> Busy | None:
+        """The earliest booking holding the chair within start..until, if any: a refusal names when
+        the chair is taken (by the other booking), not the window that was asked for."""
+        rows = [row for row in self.by_chair.get(chair_id, []) if row.start < until and row.until > start
+                and row.pk != ignore_pk]
+        return min(rows, key=lambda row: row.start, default=None)
 
     def free_chair(self, chairs: list[Chair], start, until, *, ignore_pk=None) -> Chair | None:
         """The first free active chair in the clinic's order: deterministic, lowest `order` first."""

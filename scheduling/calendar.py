@@ -27,21 +27,12 @@ from collections.abc import Iterable
 from django.conf import settings
 from icalendar import Alarm, Calendar, Event, vDuration
 
+from portal import lock_screen
 from portal.models import ClinicSettings
 from scheduling.models import Course, Session
 
 PRODID = "-//Ketamine clinic patient portal//Scheduling//EN"
 REFRESH = dt.timedelta(hours=1)
-
-
-def message_name() -> str:
-    """The clinic's name as messages and calendar entries give it (no treatment in it)."""
-    return getattr(settings, "CLINIC_MESSAGE_NAME", settings.CLINIC_NAME)
-
-
-def event_title(session: Session) -> str:
-    title = f"Appointment at {message_name()}"
-    return f"Cancelled: {title}" if session.is_cancelled else title
 
 
 def _description(session, clinic: ClinicSettings) -> str:
@@ -73,8 +64,9 @@ def _event(session: Session, clinic: ClinicSettings) -> Event:
     event.add("dtend", session.occupied_until.astimezone(tz))
     event.add("sequence", session.sequence)
     event.add("last-modified", session.updated_at.astimezone(dt.UTC))
-    event.add("summary", event_title(session))
-    event.add("location", message_name())
+    # A shared calendar shows the title to others: the clinic's message name, nothing more.
+    event.add("summary", lock_screen.calendar_title(cancelled=session.is_cancelled))
+    event.add("location", settings.CLINIC_MESSAGE_NAME)
     event.add("description", _description(session, clinic))
     if session.is_cancelled:
         event.add("status", "CANCELLED")
@@ -84,7 +76,7 @@ def _event(session: Session, clinic: ClinicSettings) -> Event:
         event.add("transp", "OPAQUE")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Appointment at {message_name()} tomorrow")
+        alarm.add("description", lock_screen.calendar_title())
         alarm.add("trigger", dt.timedelta(hours=-clinic.reminder_lead_hours))
         event.add_component(alarm)
     return event
@@ -98,7 +90,7 @@ def sessions_calendar(sessions: list[Session], clinic: ClinicSettings | None = N
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{message_name()} appointments")
+    cal.add("x-wr-calname", lock_screen.calendar_name())
     cal.add("x-wr-timezone", clinic.time_zone)
     # icalendar does not know these two properties: vDuration writes them as RFC 5545 durations.
     cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from portal.clock import clinic_today
 from portal.models import ClinicSettings
-from scheduling.models import Chair, OpeningHours, Session
+from scheduling.holidays import us_federal_holidays
+from scheduling.models import Chair, ClosedDay, OpeningHours, Session
 from scheduling.services import course_book
 
 CHAIRS = 6
@@ -26,17 +27,23 @@ def seed(*, personas, stdout):
             OpeningHours.objects.create(clinic=clinic, weekday=weekday, opens=dt.time(8), closes=dt.time(18))
     for number in range(1, CHAIRS + 1):
         Chair.objects.get_or_create(name=f"Chair {number}", defaults={"order": number})
+    # Closed on the US federal holidays of this year and the next (the demo course skips them).
+    this_year = clinic_today(clinic.tz).year
+    for year in (this_year, this_year + 1):
+        for day, name in us_federal_holidays(year):
+            ClosedDay.objects.get_or_create(clinic=clinic, date=day, defaults={"reason": name})
 
     patient = personas["patient_record"]
     if Session.objects.filter(patient=patient).not_cancelled().filter(start__gte=timezone.now()).exists():
         return
     today = clinic_today(clinic.tz)
     last_error = None
-    for offset in range(1, SEARCH_DAYS + 1):
+    # Three a week where every week of the course has room around the holidays, else two.
+    for per_week, offset in ((per_week, offset) for per_week in (3, 2) for offset in range(1, SEARCH_DAYS + 1)):
         first_day = today + dt.timedelta(days=offset)
         try:
             course = course_book(
-                patient=patient, first_day=first_day, sessions_per_week=3, weeks=6, start_time=DEMO_START,
+                patient=patient, first_day=first_day, sessions_per_week=per_week, weeks=6, start_time=DEMO_START,
                 booked_by=personas.get(Role.FRONT_DESK),
             )
         except ValidationError as exc:

@@ -279,3 +279,9 @@ class BoardArrivalForm(BoardStepForm):
             "ride_home_phone": data["ride_home_phone"],
             "ride_home_may_text": data["ride_home_may_text"],
         }
+class ClosedDayForm(CleanTextMixin, forms.Form):
+    date = forms.DateField(label=_("Day the clinic is closed"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason (optional)"), max_length=200, required=False,
+        help_text=_("For example: Thanksgiving Day, staff training."),
+    )

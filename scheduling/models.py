@@ -299,7 +299,7 @@ class Session(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.patient} {self.start:%Y-%m-%d %H:%M} {self.chair}"
+        return f"{self.patient} {timezone.localtime(self.start):%Y-%m-%d %H:%M} {self.chair}"
 
     @property
     def is_cancelled(self) -> bool:
@@ -466,7 +466,7 @@ class Notification(models.Model):
 
     def __str__(self):
         about = f"session {self.session_id}" if self.session_id else f"course {self.course_id}"
-        return f"{self.get_kind_display()} ({self.channel}) for {about} at {self.send_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} ({self.channel}) for {about} at {timezone.localtime(self.send_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_course_level(self) -> bool:

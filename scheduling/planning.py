@@ -24,6 +24,7 @@ from scheduling.availability import (
     Clinic,
     Occupancy,
     clinic_load,
+    count_label,
     day_label,
     occupancy_fetch,
     patient_sessions_fetch,
@@ -203,7 +204,7 @@ def _pick_days(plan: Plan, *, clinic: Clinic, weekdays, taken: list[dt.date]) ->
                     plan.error(
                         "first_day",
                         f"The patient has another session on {day_label(close[-1])}; leave "
-                        f"{clinic.settings.min_clear_days} clear day(s) between sessions. Choose a first day "
+                        f"{count_label(clinic.settings.min_clear_days, 'clear day')} between sessions. Choose a first day "
                         f"from {day_label(close[-1] + dt.timedelta(days=clinic.gap_days))} on.",
                     )
                     return chosen
@@ -214,7 +215,7 @@ def _pick_days(plan: Plan, *, clinic: Clinic, weekdays, taken: list[dt.date]) ->
             plan.error(
                 NON_FIELD,
                 f"Week {week + 1} ({day_label(block[0])} to {day_label(block[-1])}) has only {len(picks)} "
-                f"opening days that keep {clinic.settings.min_clear_days} clear day(s) between sessions at "
+                f"opening days that keep {count_label(clinic.settings.min_clear_days, 'clear day')} between sessions at "
                 f"{time_label(plan.start_time)}; it needs {plan.sessions_per_week}. Choose another first day "
                 "or start time, or pick the days on the booking page.",
             )
@@ -248,7 +249,7 @@ def _check_session(
             else:
                 session.problems.append(
                     f"too close to session {other.number} on {day_label(other.day)}: leave at least "
-                    f"{clinic.settings.min_clear_days} clear day(s) between sessions"
+                    f"{count_label(clinic.settings.min_clear_days, 'clear day')} between sessions"
                 )
     near = [
         busy_day for busy_day in patient_days if abs((busy_day - day).days) < clinic.gap_days
@@ -256,16 +257,16 @@ def _check_session(
     for busy_day in sorted(near):
         session.problems.append(
             f"the patient has another session on {day_label(busy_day)}"
-            + ("" if busy_day == day else f" (leave {clinic.settings.min_clear_days} clear day(s) between sessions)")
+            + ("" if busy_day == day else f" (leave {count_label(clinic.settings.min_clear_days, 'clear day')} between sessions)")
         )
     if session.requested_chair is not None:
         chair = session.requested_chair
         if not chair.active:
             session.problems.append(f"{chair.name} is not in use (inactive); choose an active chair")
-        elif not occupancy.chair_free(chair.pk, session.start, session.until, ignore_pk=ignore_pk):
+        elif clash := occupancy.clash(chair.pk, session.start, session.until, ignore_pk=ignore_pk):
             session.problems.append(
-                f"{chair.name} is taken from {time_label(start_time)} to "
-                f"{time_label(session.until.astimezone(clinic.tz).time())}"
+                f"{chair.name} is taken from {time_label(clash.start.astimezone(clinic.tz).time())} to "
+                f"{time_label(clash.until.astimezone(clinic.tz).time())} by another booking"
             )
         else:
             session.chair = chair
@@ -501,7 +502,7 @@ def _sessions_from_slots(plan: Plan, *, clinic: Clinic, slots) -> list[PlannedSe
     if len(sessions) != expected:
         plan.error(
             NON_FIELD,
-            f"A course of {plan.sessions_per_week} a week for {plan.weeks} week(s) has {expected} sessions; "
+            f"A course of {plan.sessions_per_week} a week for {count_label(plan.weeks, 'week')} has {expected} sessions; "
             f"{len(sessions)} were given. Propose the course again.",
         )
     if sessions and sessions[0].day != plan.first_day:
@@ -511,7 +512,7 @@ def _sessions_from_slots(plan: Plan, *, clinic: Clinic, slots) -> list[PlannedSe
             plan.error(
                 NON_FIELD,
                 f"Session {session.number} on {day_label(session.day)} falls outside the course's "
-                f"{plan.weeks} week(s); choose a day between {day_label(plan.first_day)} and "
+                f"{count_label(plan.weeks, 'week')}; choose a day between {day_label(plan.first_day)} and "
                 f"{day_label(plan.first_day + dt.timedelta(days=7 * plan.weeks - 1))}.",
             )
     counts = defaultdict(int)
@@ -522,7 +523,7 @@ def _sessions_from_slots(plan: Plan, *, clinic: Clinic, slots) -> list[PlannedSe
             block_start = plan.first_day + dt.timedelta(days=7 * (week - 1))
             plan.error(
                 NON_FIELD,
-                f"Week {week} (from {day_label(block_start)}) has {counts[week]} session(s); each week of the "
+                f"Week {week} (from {day_label(block_start)}) has {count_label(counts[week], 'session')}; each week of the "
                 f"course needs exactly {plan.sessions_per_week}. Move a session into or out of that week.",
             )
     return sessions

@@ -21,7 +21,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from portal.clock import local, local_date
+from portal.clock import clinic_today, day_start, local, local_date
 from portal.models import ClinicSettings, Patient, User
 from portal.services import audit_record, text_value
 from scheduling.availability import day_label, time_label
@@ -32,7 +32,7 @@ from scheduling.day import (  # noqa: F401  (contract: scheduling.services.sessi
     session_infusion_start,
     session_left_early,
 )
-from scheduling.models import CalendarSubscription, Chair, Course, Session, SessionStatus, no_driving_after
+from scheduling.models import CalendarSubscription, Chair, ClosedDay, Course, Session, SessionStatus, no_driving_after
 from scheduling.notifications.dispatch import (
     notifications_dispatch,  # noqa: F401  (contract: scheduling.services.notifications_dispatch)
 )
@@ -533,3 +533,36 @@ def calendar_address_revoke(*, course: Course, by: User | None = None, request=N
         audit_record(
             actor=by, action="course.calendar_address_revoke", patient=course.patient, obj=course, request=request
         )
+
+
+def closed_day_add(*, day: dt.date, reason: str = "", by: User, request=None) -> ClosedDay:
+    """Close the clinic on `day` (a holiday, training, repairs): the planner offers no session
+    there. Refused for a past day, a day already closed, or a day with live sessions (they
+    are moved or cancelled first, so no patient is left booked on a closed day)."""
+    clinic = ClinicSettings.load()
+    if day < clinic_today(clinic.tz):
+        raise ValidationError({"date": "This day has passed. Choose today or a later day."})
+    reason = text_value(reason, field="reason").strip()[:200]
+    with transaction.atomic():
+        booked = Session.objects.not_cancelled().filter(
+            start__gte=day_start(day, clinic.tz), start__lt=day_start(day + dt.timedelta(days=1), clinic.tz)
+        ).count()
+        if booked:
+            raise ValidationError({"date": (
+                f"{booked} session{'' if booked == 1 else 's'} {'is' if booked == 1 else 'are'} booked on "
+                f"{day_label(day)}. Move or cancel {'it' if booked == 1 else 'them'} first, then close the day."
+            )})
+        closed, made = ClosedDay.objects.get_or_create(clinic=clinic, date=day, defaults={"reason": reason})
+        if not made:
+            raise ValidationError({"date": f"The clinic is already closed on {day_label(day)}."})
+        audit_record(actor=by, action="closed_day.add", obj=closed, request=request,
+                     detail={"date": day.isoformat(), "reason": reason})
+    return closed
+
+
+def closed_day_remove(*, closed_day: ClosedDay, by: User, request=None) -> None:
+    """Open the clinic again on a day it was closed."""
+    with transaction.atomic():
+        audit_record(actor=by, action="closed_day.remove", obj=closed_day, request=request,
+                     detail={"date": closed_day.date.isoformat(), "reason": closed_day.reason})
+        closed_day.delete()

@@ -7,6 +7,7 @@ app_name = "scheduling"
 urlpatterns = [
     path("staff/book/", views.book, name="book"),
     path("staff/patients/register/", views.register_patient, name="register"),
+    path("staff/closed-days/", views.closed_days, name="closed-days"),
     path("staff/day/", views.day_jump, name="day-jump"),
     path("staff/day/<str:day>/", views.day, name="day"),
     path("staff/board/", views.board, name="board"),

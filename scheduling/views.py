@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
@@ -28,6 +29,7 @@ from portal.decorators import patient_required, staff_required
 from portal.models import ClinicSettings, Patient
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
+from scheduling.availability import day_label
 from scheduling.board import board as board_read
 from scheduling.calendar import course_calendar, patient_calendar
 from scheduling.forms import (
@@ -36,6 +38,7 @@ from scheduling.forms import (
     BookingForm,
     CancelForm,
     CancelRestForm,
+    ClosedDayForm,
     DateJumpForm,
     MarkForm,
     RegisterPatientForm,
@@ -44,7 +47,7 @@ from scheduling.forms import (
     slot_formset_for,
     slot_formset_from_post,
 )
-from scheduling.models import CalendarSubscription, Course, Session
+from scheduling.models import CalendarSubscription, ClosedDay, Course, Session
 from scheduling.notifications.render import no_driving_context
 from scheduling.planning import course_plan
 from scheduling.sheets import day_sheet, week_sheet
@@ -218,11 +221,17 @@ def week(request, day):
 
 
 def _session_page(request, session, *, status=200, **forms):
-    tz = clinic_tz()
+    clinic = ClinicSettings.load()
+    tz = clinic.tz
     local = session.start.astimezone(tz)
+    week = (local.date() - session.course.first_day).days // 7
+    week_first = session.course.first_day + dt.timedelta(days=7 * week)
     context = {
         "session": session,
         "tz": tz,
+        # The move form states its rules before it refuses (issue 16).
+        "clear_days": clinic.min_clear_days,
+        "week": {"number": week + 1, "first": week_first, "last": week_first + dt.timedelta(days=6)},
         "reschedule_form": forms.get("reschedule_form")
         or RescheduleForm(initial={"day": local.date(), "start_time": local.time(), "chair": session.chair_id}),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
@@ -327,7 +336,11 @@ def course_cancel_rest(request, pk):
     if form.is_valid():
         count = services.course_cancel_rest(course=course, by=request.user, reason=form.cleaned_data["reason"],
                                             request=request)
-        messages.success(request, _("%(count)s upcoming session(s) cancelled.") % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)s upcoming session cancelled.", "%(count)s upcoming sessions cancelled.", count)
+            % {"count": count},
+        )
         return redirect("scheduling:course", pk=course.pk)
     return _course_page(request, course, status=400, form=form)
 
@@ -494,3 +507,35 @@ def board_step(request, pk, step):
         return _board_page(request, status=400, errors=(session.pk, exc.messages))
     messages.success(request, f"{session.patient.full_name}: {done}")
     return redirect("scheduling:board")
+
+
+# --- Closed days -------------------------------------------------------------------------
+
+
+@never_cache
+@staff_required
+@require_http_methods(["GET", "POST"])
+def closed_days(request):
+    """Holidays and other closed days, kept by front desk and clinicians: add one, or open a day
+    again (POST "remove" with its id). The planner never offers a closed day."""
+    clinic = ClinicSettings.load()
+    removing = request.method == "POST" and "remove" in request.POST
+    form = ClosedDayForm(request.POST if request.method == "POST" and not removing else None)
+    if removing:
+        pk = request.POST["remove"]
+        closed = get_object_or_404(ClosedDay, clinic=clinic, pk=int(pk) if pk.isdigit() else 0)
+        services.closed_day_remove(closed_day=closed, by=request.user, request=request)
+        messages.success(request, _("The clinic is open again on %(day)s.") % {"day": day_label(closed.date)})
+        return redirect("scheduling:closed-days")
+    if request.method == "POST" and form.is_valid():
+        try:
+            closed = services.closed_day_add(day=form.cleaned_data["date"], reason=form.cleaned_data["reason"],
+                                             by=request.user, request=request)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The clinic is closed on %(day)s.") % {"day": day_label(closed.date)})
+            return redirect("scheduling:closed-days")
+    today = clinic_today(clinic.tz)
+    context = {"form": form, "closed_days": clinic.closed_days.filter(date__gte=today), "today": today}
+    return render(request, "scheduling/closed_days.html", context, status=400 if form.errors else 200)

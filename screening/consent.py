@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from portal import lock_screen
 from portal.models import ClinicSettings, Patient, User
 from portal.services import audit_record, email_send, text_value
 from screening.models import Consent, ConsentVersion
@@ -248,7 +249,7 @@ def _consent_email(consent: Consent) -> None:
     }
     try:
         email_send(
-            subject=f"A message from {settings.CLINIC_MESSAGE_NAME}",
+            subject=lock_screen.subject(),
             to=patient.email,
             template="screening/emails/consent_copy",
             context=context,

@@ -95,7 +95,7 @@ class SendForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False, widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
     date_of_birth = forms.DateField(
         label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
-        help_text=_("For example 1980-03-21."),
+        help_text=_("Month, day and year, for example 03/21/1980."),
     )
     consent = forms.BooleanField(
         label=_("I agree that the clinic may store my answers and these details, which are health information, "

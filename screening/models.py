@@ -171,7 +171,7 @@ class Screening(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.patient}: {self.outcome} ({self.submitted_at:%Y-%m-%d})"
+        return f"{self.patient}: {self.outcome} ({timezone.localtime(self.submitted_at):%Y-%m-%d})"
 
     @property
     def status(self) -> str:

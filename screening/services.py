@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal import lock_screen
 from portal.models import Patient, User
 from portal.services import audit_record, email_send, patient_details_clean, patient_hold, patient_register, text_value
 from portal.throttle import throttle_hit, throttle_key
@@ -309,7 +310,7 @@ def _confirmation_send(*, screening: Screening, token: str = "") -> None:
     }
     try:
         email_send(
-            subject=f"{settings.CLINIC_NAME}: we received your screening",
+            subject=lock_screen.subject("We received your form"),
             to=patient.email,
             template="screening/emails/confirmation",
             context=context,
@@ -373,7 +374,7 @@ def _owner_confirmation_send(*, screening: Screening, token: str) -> None:
     }
     try:
         email_send(
-            subject=f"A message from {settings.CLINIC_MESSAGE_NAME}",
+            subject=lock_screen.subject(),
             to=address,
             template="screening/emails/owner_confirm",
             context=context,

@@ -4,6 +4,7 @@ version), so answers survive a reload and Back, and nothing is stored without co
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -269,7 +270,13 @@ def sent(request):
     screening = Screening.objects.select_related("patient").filter(pk=request.session.get(SENT_KEY) or 0).first()
     if screening is None:
         return redirect("screening:start")
-    return render(request, "screening/sent.html", {"screening": screening})
+    context = {
+        "screening": screening,
+        "call_back_days": settings.SCREENING_CALL_BACK_DAYS,
+        # The referral offered a portal invitation (screening.services._invitation_offer).
+        "invitation_coming": screening.patient.invitations.usable().exists() and not screening.patient.user_id,
+    }
+    return render(request, "screening/sent.html", context)
 
 
 # --- Staff and signed-in patients --------------------------------------------------

@@ -105,7 +105,7 @@ class SafetyAlert(models.Model):
         ]
 
     def __str__(self):
-        return f"Item-9 alert: {self.patient} ({self.created_at:%Y-%m-%d})"
+        return f"Item-9 alert: {self.patient} ({timezone.localtime(self.created_at):%Y-%m-%d})"
 
 
 class ContactAttempt(models.Model):
@@ -126,4 +126,4 @@ class ContactAttempt(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self):
-        return f"{self.get_outcome_display()} ({self.at:%Y-%m-%d %H:%M})"
+        return f"{self.get_outcome_display()} ({timezone.localtime(self.at):%Y-%m-%d %H:%M})"

@@ -15,7 +15,8 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.clock import local
+from portal import lock_screen
+from portal.clock import clinic_tz, day_text
 from portal.models import Patient, Role, User
 from portal.services import audit_record, text_value
 from scheduling.models import Session
@@ -52,7 +53,7 @@ def _phq9_check(*, patient: Patient, answers, session) -> None:
             raise ValidationError(
                 "This questionnaire opens when your session on %(day)s has ended.",
                 code="not_yet",
-                params={"day": local(session.end).strftime("%A, %B %-d")},
+                params={"day": day_text(session.end, "l, F j", tz=clinic_tz())},
             )
 
 
@@ -125,7 +126,7 @@ def _safety_alert_notify(*, alert_id: int) -> None:
             link = settings.SITE_URL.rstrip("/") + reverse("symptoms:patient", args=[alert.patient_id])
             # No answers or scores in the email: it only says where to look.
             message = EmailMultiAlternatives(
-                subject=f"{settings.CLINIC_NAME}: a PHQ-9 needs a clinician today",
+                subject=lock_screen.subject("A patient answer needs a clinician today"),
                 body=(
                     "A patient answered above 0 to PHQ-9 question 9 (thoughts of death or self-harm).\n"
                     f"Review it and record a note: {link}\n"

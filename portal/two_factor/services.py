@@ -25,6 +25,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
+from portal import lock_screen
 from portal.models import User
 from portal.services import audit_record
 from portal.two_factor.devices import (
@@ -102,7 +103,7 @@ def _tell(user: User, subject: str, what: str) -> None:
 
     def send() -> None:
         try:
-            send_mail(f"{settings.CLINIC_NAME}: {subject}", body, None, [user.email])
+            send_mail(lock_screen.subject(subject), body, None, [user.email])
         except OSError:
             logger.warning("Could not email user %s about a two-step sign-in change", user.pk, exc_info=True)
 
@@ -175,7 +176,7 @@ def setup_link_send(*, request) -> None:
     token = signing.dumps(_link_claim(request), salt=_SETUP_LINK_SALT, compress=True)
     link = settings.SITE_URL.rstrip("/") + reverse("two-factor-setup-link", args=[token])
     send_mail(
-        f"{settings.CLINIC_NAME}: set up two-step sign-in",
+        lock_screen.subject("set up two-step sign-in"),
         "To set up two-step sign-in on your staff account, open this link on the device where you are "
         f"signed in, within one hour:\n\n{link}\n\nIf you did not ask for it, call the clinic's administrator: "
         f"someone may know your password.\n\n{settings.CLINIC_NAME}\n",

@@ -113,7 +113,10 @@ def _load_claimed(ids: list[int]) -> list[Notification]:
     rows = Notification.objects.filter(pk__in=ids).select_related(
         "session__patient", "session__course", "session__chair", "course__patient"
     )
-    return [row for row in rows.order_by("send_at", "pk") if row.status == Status.SENDING]
+    # A booking confirmation goes before a reminder due in the same run (a session booked inside
+    # the reminder's lead time): "your sessions are booked" first, then "see you tomorrow".
+    rows = [row for row in rows.order_by("send_at", "pk") if row.status == Status.SENDING]
+    return sorted(rows, key=lambda row: row.kind != Kind.BOOKING_CONFIRMATION)
 
 
 def _withdrawn(rows: list[Notification]) -> set[int]:

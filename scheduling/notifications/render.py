@@ -21,8 +21,10 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from portal import lock_screen
 from portal.clock import clock_24h, clock_text
 from portal.models import ClinicSettings
+from portal.plain_text import html_to_text
 from scheduling.calendar import course_calendar
 from scheduling.models import Course, Notification, Session, SessionStatus
 
@@ -32,7 +34,21 @@ Kind, Audience = Notification.Kind, Notification.Audience
 TEMPLATE_DIR = "scheduling/notifications"
 # Messages that list the course's sessions; their email carries the course's calendar file.
 COURSE_KINDS = (Kind.BOOKING_CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
+# Seen on a lock screen: no treatment, patient or health matter (portal.lock_screen). The
+# no-driving notice and the review request say only who wrote; the body says what.
 SUBJECTS = {
+    Kind.BOOKING_CONFIRMATION: gettext_noop("Your appointments are booked"),
+    Kind.REMINDER: gettext_noop("Reminder: your appointment at %(start)s"),
+    Kind.MORNING_REMINDER: gettext_noop("Today: your appointment at %(start)s"),
+    Kind.NO_DRIVING: "",
+    Kind.REVIEW_DUE: "",
+    Kind.RESCHEDULED: gettext_noop("Your appointment has moved to %(start)s"),
+    Kind.CANCELLED: gettext_noop("Your appointment at %(start)s is cancelled"),
+}
+
+
+# The email's own heading, read once it is open: it may say what the message is about.
+HEADINGS = {
     Kind.BOOKING_CONFIRMATION: gettext_noop("Your infusion sessions are booked"),
     Kind.REMINDER: gettext_noop("Reminder: your infusion session at %(start)s"),
     Kind.MORNING_REMINDER: gettext_noop("Today: your infusion session at %(start)s"),
@@ -144,7 +160,7 @@ def message_context(row: Notification, courses: CourseSessions, *, now: dt.datet
         ready = session.discharged_at or session.ready_at or session.occupied_until
         context["ride_home_name"] = session.ride_home_name
         context["ready_time"] = dateformat.format(timezone.localtime(ready, tz), "g:i A")
-        context["message_name"] = getattr(settings, "CLINIC_MESSAGE_NAME", "") or settings.CLINIC_NAME
+        context["message_name"] = settings.CLINIC_MESSAGE_NAME
     if row.audience == Audience.CLINICIANS:
         context["staff_url"] = site + reverse("notifications:patient-log", args=[row.patient.pk])
     if row.kind in COURSE_KINDS:
@@ -154,16 +170,29 @@ def message_context(row: Notification, courses: CourseSessions, *, now: dt.datet
     if row.kind == Kind.CANCELLED:
         context["cancelled_sessions"] = [clock_text(s.start, tz) for s in courses.named(row, now)]
     context["subject"] = subject(row, context)
+    context["heading"] = heading(row, context)
     return context
 
 
-def subject(row: Notification, context: dict) -> str:
+def heading(row: Notification, context: dict) -> str:
     if row.audience == Audience.CLINICIANS:
-        return _("Symptom review due: %(patient)s") % {"patient": row.patient.full_name}
+        return _("Symptom review due")
     cancelled = len(context.get("cancelled_sessions", ()))
     if row.kind == Kind.CANCELLED and cancelled > 1:
         return _("%(count)s of your infusion sessions are cancelled") % {"count": cancelled}
-    return _(SUBJECTS[row.kind]) % {"start": context["start_text"], "until": context.get("until_text", "")}
+    return _(HEADINGS[row.kind]) % {"start": context["start_text"], "until": context.get("until_text", "")}
+
+
+def subject(row: Notification, context: dict) -> str:
+    """The whole subject line, clinic name first (portal.lock_screen)."""
+    if row.audience == Audience.CLINICIANS:
+        # Never the patient's name: the email says where to look.
+        return lock_screen.subject(_("A patient review is due"))
+    cancelled = len(context.get("cancelled_sessions", ()))
+    if row.kind == Kind.CANCELLED and cancelled > 1:
+        return lock_screen.subject(_("%(count)s of your appointments are cancelled") % {"count": cancelled})
+    text = SUBJECTS[row.kind]
+    return lock_screen.subject(_(text) % {"start": context["start_text"]} if text else "")
 
 
 def _domain() -> str:
@@ -173,17 +202,18 @@ def _domain() -> str:
 def notification_email(
     row: Notification, context: dict, *, to: list[str], calendar: bytes | None = None
 ) -> EmailMultiAlternatives:
-    template = f"{TEMPLATE_DIR}/{row.kind}"
+    html = render_to_string(f"{TEMPLATE_DIR}/{row.kind}.html", context)
     message = EmailMultiAlternatives(
-        subject=f"{settings.CLINIC_NAME}: {context['subject']}",
-        body=render_to_string(f"{template}.txt", context),
+        subject=context["subject"],
+        # The plain part is the HTML part's words (portal.plain_text): one source, the same facts.
+        body=html_to_text(html),
         to=to,
         headers={
             "Message-ID": make_msgid(idstring=f"n{row.pk}", domain=_domain()),
             "X-Notification-ID": str(row.pk),
         },
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     if calendar:
         # method=PUBLISH, as in the file: mail apps show the sessions as entries to add to the
         # calendar, not as an invitation waiting for a reply.
@@ -192,4 +222,4 @@ def notification_email(
 
 
 def notification_text(row: Notification, context: dict) -> str:
-    return render_to_string(f"{TEMPLATE_DIR}/{row.kind}.sms.txt", context).strip()
+    return lock_screen.text_message(render_to_string(f"{TEMPLATE_DIR}/{row.kind}.sms.txt", context))

@@ -4,7 +4,8 @@ Settings:
 
 - ``SMS_BACKEND``: a dotted path, or one of the short names ``"console"`` (default: prints
   the message, for development), ``"locmem"`` (keeps messages in ``outbox`` here, for
-  tests) and ``"http"`` (the provider below).
+  tests), ``"file"`` (one file a message in ``SMS_FILE_PATH``: ``make run``) and ``"http"``
+  (the provider below).
 - ``SMS_HTTP_URL`` and ``SMS_HTTP_TOKEN``: the HTTP provider's endpoint and bearer token.
   The provider receives ``POST {"to": "+15550100100", "body": "..."}`` as JSON.
 - ``SMS_HTTP_TIMEOUT``: seconds (default 10).
@@ -17,12 +18,15 @@ second failed at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sys
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -88,6 +92,19 @@ class ConsoleSmsBackend(BaseSmsBackend):
         self.stream.flush()
 
 
+class FileSmsBackend(BaseSmsBackend):
+    """Development (`make run`): each message a file in SMS_FILE_PATH, the folder where the
+    emails go too (EMAIL_FILE_PATH), so a newcomer finds every message in one place."""
+
+    def __init__(self, path: str | None = None):
+        self.path = Path(path or settings.SMS_FILE_PATH)
+
+    def send(self, message: TextMessage) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = f"sms-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.txt"
+        (self.path / name).write_text(f"SMS to {message.to}\n\n{message.body}\n", encoding="utf-8")
+
+
 class LocmemSmsBackend(BaseSmsBackend):
     """Tests: keeps every message in ``outbox``, like Django's locmem email backend."""
 
@@ -128,6 +145,7 @@ class HttpSmsBackend(BaseSmsBackend):
 BACKEND_ALIASES = {
     "console": "scheduling.notifications.sms.ConsoleSmsBackend",
     "locmem": "scheduling.notifications.sms.LocmemSmsBackend",
+    "file": "scheduling.notifications.sms.FileSmsBackend",
     "http": "scheduling.notifications.sms.HttpSmsBackend",
 }
 

@@ -22,13 +22,13 @@ SIDE_EFFECTS = {
         ("fast heartbeat", "tachycardia"),
         ("seeing things that are not there", "visual hallucinations"),
         ("a dream-like experience", "vivid dreams"),
-        ("out-of-body sensation", "dissociative anaesthesia"),
+        ("out-of-body sensation", "dissociative anesthesia"),
     ],
     "1 to 10 in 100": [
         ("slow heartbeat", "bradycardia"),
         ("double vision", "diplopia"),
         ("low blood pressure", "hypotension"),
-        ("pressure inside the eye", "increased intraocular pressure"),
+        ("increased pressure inside the eye", "increased intraocular pressure"),
         ("pain where the needle goes in", "injection-site pain"),
         ("eyes moving on their own", "nystagmus"),
     ],
@@ -41,7 +41,7 @@ SIDE_EFFECTS = {
         ("the body burns energy faster", "increased metabolic rate"),
         ("stiff, tight muscles", "hypertonia"),
         ("vocal cords suddenly tighten", "laryngospasm"),
-        ("slowed or stopped breathing", "respiratory depression or apnoea"),
+        ("slowed or stopped breathing", "respiratory depression or apnea"),
     ],
 }
 
@@ -79,7 +79,7 @@ FACTS = [
     "1 to 2 hours after the infusion ends",
     "12 hours after each treatment",
     "Do not drive for 12 hours",
-    "alcohol or take drugs (intoxicants)",
+    "alcohol or take street drugs",
     "responsible adult",
     "2 to 3 sessions each week",
     "2 to 3 a week",
@@ -211,3 +211,14 @@ def test_it_has_one_h1_a_title_a_description_and_a_print_stylesheet(client):
     assert "/static/css/education.css" in content
     css = Path(settings.BASE_DIR, "static/css/education.css").read_text()
     assert "@media print" in css
+
+
+def test_it_uses_us_spelling_and_the_clinical_reviews_plain_words(client):
+    """Issue 16: US spelling throughout, "addicted to" and "street drugs" rather than jargon."""
+    text = main_text(client.get(GUIDE_URL)).lower()
+    # The checklist's own questions (screening data, the clinic's shared list) are not the guide's words.
+    text = text.rsplit("conditions that call for caution", 1)[0] + text.rsplit("when to call us or get help", 1)[-1]
+    for british in ("anaesth", "apnoea", "tumour", "haemorrh", "oedema"):
+        assert british not in text, british
+    assert "intoxicants" not in text and "dependent on" not in text
+    assert "addicted to opioids, alcohol or cocaine" in text

@@ -11,6 +11,7 @@ from portal.models import AuditEvent
 from tests.education.helpers import GUIDE_URL, main_html, main_text
 
 pytestmark = pytest.mark.django_db
+# Revision 1 is the guide loaded with the portal; revision 2 its US spelling (education 0003).
 
 
 def _edit_draft(guide, text="Bring a warm sweater; the room can be cool."):
@@ -39,13 +40,13 @@ def test_the_revision_history_records_who_published_what_and_when(guide, clinici
     _edit_draft(guide)
     with time_machine.travel("2026-03-02 15:30:00Z", tick=False):
         revision = guide_publish(guide=guide, by=clinician)
-    assert revision.number == 2
+    assert revision.number == 3
     assert revision.published_by == clinician
     assert revision.published_at == timezone.now().replace(
         year=2026, month=3, day=2, hour=15, minute=30, second=0, microsecond=0
     )
     assert "The day of your session" in revision.changes
-    assert list(guide.revisions.history().values_list("number", flat=True)) == [2, 1]
+    assert list(guide.revisions.history().values_list("number", flat=True)) == [3, 2, 1]
     guide.refresh_from_db()
     assert guide.published_revision == revision
     assert AuditEvent.objects.filter(action="guide_published", actor=clinician, object_id=str(revision.pk)).exists()
@@ -106,14 +107,14 @@ def test_only_staff_allowed_to_edit_guides_can_publish(guide, front_desk, patien
     for user in (front_desk, patient.user):
         with pytest.raises(PermissionDenied):
             guide_publish(guide=guide, by=user)
-    assert guide.revisions.count() == 1
+    assert guide.revisions.count() == 2
 
 
 def test_publishing_a_guide_with_an_empty_section_is_refused_and_changes_nothing(guide, clinician):
     guide.sections.create(anchor="empty", heading="Empty section", order=5)
     with pytest.raises(ValidationError, match="Empty section"):
         guide_publish(guide=guide, by=clinician)
-    assert guide.revisions.count() == 1
+    assert guide.revisions.count() == 2
 
 
 class TestAdmin:
@@ -124,9 +125,9 @@ class TestAdmin:
         assert "Draft preview." in preview.content.decode()
         assert "warm sweater" in main_text(preview)
         response = clinician_client.post(f"/admin/education/guide/{guide.pk}/publish/", follow=True)
-        assert "revision 2 is published" in response.content.decode()
+        assert "revision 3 is published" in response.content.decode()
         guide.refresh_from_db()
-        assert guide.published_revision.number == 2
+        assert guide.published_revision.number == 3
         client.logout()
         assert "warm sweater" in main_text(client.get(GUIDE_URL))
 
@@ -136,7 +137,7 @@ class TestAdmin:
             "/admin/education/guide/", {"action": "publish_selected", "_selected_action": [guide.pk]}, follow=True
         )
         guide.refresh_from_db()
-        assert guide.published_revision.number == 2
+        assert guide.published_revision.number == 3
 
     def test_saving_an_item_with_a_script_in_the_admin_shows_the_problem(self, clinician_client, guide):
         section = guide.sections.get(anchor="after-session")
@@ -189,7 +190,7 @@ class TestAdmin:
     def test_front_desk_cannot_publish(self, front_desk_client, guide):
         response = front_desk_client.post(f"/admin/education/guide/{guide.pk}/publish/")
         assert response.status_code == 403
-        assert guide.revisions.count() == 1
+        assert guide.revisions.count() == 2
 
     def test_the_preview_is_not_cached_for_patients(self, clinician_client, client, guide):
         _edit_draft(guide)

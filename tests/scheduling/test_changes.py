@@ -110,7 +110,9 @@ def test_rescheduling_refuses_a_taken_chair_and_changes_nothing(course, cleared_
     taken_chair = other.sessions.first().chair
     session = course.sessions.all()[1]
     before = (session.start, session.chair_id, session.sequence)
-    with pytest.raises(ValidationError, match="taken"):
+    # The refusal names when the chair is taken by the other booking (13:00 plus infusion and
+    # recovery), not the 12:00 window that was asked for.
+    with pytest.raises(ValidationError, match=f"{taken_chair.name} is taken from 13:00 to 16:00 by another booking"):
         session_reschedule(session=session, day=session.start.astimezone(NY).date(), start_time=dt.time(12),
                            chair=taken_chair)
     session.refresh_from_db()

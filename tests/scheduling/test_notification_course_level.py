@@ -75,7 +75,7 @@ def test_a_cancellation_notice_goes_out_and_names_the_cancelled_session(course):
 
     assert notifications_dispatch(now=NOW + dt.timedelta(minutes=1)) == 1
     (message,) = mail.outbox
-    assert "Your infusion session at 10:00 AM on Wednesday, December 9 is cancelled" in message.subject
+    assert "Your appointment at 10:00 AM on Wednesday, December 9 is cancelled" in message.subject
     assert "10:00 AM on Wednesday, December 9 is cancelled" in message.body
     assert "10:00 AM on Monday, December 7" in message.body  # still booked: listed under "Your sessions"
     assert "STATUS:CANCELLED" in attachments(message)["sessions.ics"]
@@ -122,7 +122,7 @@ def test_cancelling_the_rest_sends_one_notice_listing_every_cancelled_session(co
     assert notice.session is None and len(notice.session_ids) == 4
     assert notifications_dispatch(now=NOW + dt.timedelta(minutes=1)) == 1
     (message,) = mail.outbox
-    assert "4 of your infusion sessions are cancelled" in message.subject
+    assert "4 of your appointments are cancelled" in message.subject
     for day in ("Monday, December 7", "Wednesday, December 9", "Monday, December 14", "Wednesday, December 16"):
         assert day in message.body
 

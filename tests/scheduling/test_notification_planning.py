@@ -53,9 +53,10 @@ def test_a_session_booked_inside_the_reminder_lead_time_is_reminded_at_the_next_
     assert reminder.send_at == clinic_time(2026, 3, 1, 15)
 
     assert notifications_dispatch() == 2  # the confirmation and the reminder
-    assert sorted(m.subject.split(": ", 1)[1] for m in mail.outbox) == [
-        "Reminder: your infusion session at 3:00 PM on Monday, March 2",
-        "Your infusion sessions are booked",
+    # The confirmation first, though the reminder was due earlier (issue 16).
+    assert [m.subject.split(": ", 1)[1] for m in mail.outbox] == [
+        "Your appointments are booked",
+        "Reminder: your appointment at 3:00 PM on Monday, March 2",
     ]
 
 
@@ -116,9 +117,10 @@ def test_the_review_due_notice_goes_to_the_patient_and_the_clinicians_when_the_s
     assert {row.send_at for row in rows} == {session.end}
 
     notifications_dispatch(now=session.end)
-    recipients = sorted(tuple(m.to) for m in mail.outbox if "review" in m.subject.lower())
+    # The subjects name no health matter (issue 16): the bodies say a review is due.
+    recipients = sorted(tuple(m.to) for m in mail.outbox if "review" in m.body.lower())
     assert recipients == sorted([(clinician.email,), (patient.email,)])
-    patient_message = next(m for m in mail.outbox if m.to == [patient.email] and "review" in m.subject.lower())
+    patient_message = next(m for m in mail.outbox if m.to == [patient.email] and "review" in m.body.lower())
     assert "/me/" in patient_message.body
 
 
@@ -259,7 +261,7 @@ def test_cancelling_the_rest_of_a_course_sends_one_notice_listing_the_sessions(p
     assert Notification.objects.filter(kind=Kind.CANCELLED).count() == 1
     assert notifications_dispatch() == 1
     (message,) = mail.outbox
-    assert "3 of your infusion sessions are cancelled" in message.subject
+    assert "3 of your appointments are cancelled" in message.subject
     for day in ("Friday, March 6", "Sunday, March 8", "Tuesday, March 10"):
         assert day in message.body
     assert "10:00 AM on Wednesday, March 4" in message.body  # still booked, listed under "Your sessions"

@@ -305,3 +305,23 @@ def test_the_staff_dashboard_shows_todays_chairs(front_desk_client, booked):
     html = response.content.decode()
     assert "Today&#x27;s chairs" in html or "Today's chairs" in html
     assert reverse("scheduling:book") in html
+
+
+def test_the_move_form_states_the_week_and_clear_day_rule_before_it_refuses(front_desk_client, booked):
+    session = booked.sessions.order_by("start")[3]  # the first of week 2
+    text = " ".join(front_desk_client.get(reverse("scheduling:session", args=[session.pk])).content.decode().split())
+    assert "stays in week 2 of the course, from Monday, December 14 to Sunday, December 20." in text
+    assert "Leave at least 1 clear day between it and the patient's other sessions." in text
+
+
+def test_a_chair_conflict_names_when_the_other_booking_holds_the_chair(front_desk_client, booked, cleared_other_patient):
+    other = course_book(patient=cleared_other_patient, first_day=MONDAY, sessions_per_week=3, weeks=1,
+                        start_time=dt.time(14))
+    session = booked.sessions.order_by("start")[0]
+    chair = other.sessions.order_by("start")[0].chair
+    response = front_desk_client.post(
+        reverse("scheduling:session-reschedule", args=[session.pk]),
+        {"day": MONDAY.isoformat(), "start_time": "13:00", "chair": chair.pk, "reason": "Asked to come later"},
+    )
+    assert response.status_code == 400
+    assert f"{chair.name} is taken from 14:00 to 17:00 by another booking" in response.content.decode()

@@ -13,5 +13,5 @@ def test_screening_confirmations_to_one_address_are_limited(client, all_no, sett
         walk_checklist(client, all_no)
         with django_capture_on_commit_callbacks(execute=True):
             client.post("/screening/send/", CONTACT | {"consent": "on"})
-    confirmations = [m for m in mail.outbox if "received your screening" in m.subject]
+    confirmations = [m for m in mail.outbox if "received your form" in m.subject]
     assert len(confirmations) == 1

@@ -248,6 +248,10 @@ ROUTES: dict[str, Route] = {
         lambda w: "/staff/patients/register/", open_to=STAFF,
         post=lambda w: {"first_name": "Mallory", "last_name": "Mint", "email": "mallory@example.com"},
     ),
+    "staff/closed-days/": Route(
+        lambda w: "/staff/closed-days/", open_to=STAFF,
+        post=lambda w: {"date": (MONDAY + dt.timedelta(days=1)).isoformat(), "reason": "Staff training"},
+    ),
     "staff/day/": Route(lambda w: f"/staff/day/?date={MONDAY.isoformat()}", open_to=STAFF),
     "staff/day/<str:day>/": Route(lambda w: f"/staff/day/{MONDAY.isoformat()}/", open_to=STAFF, sees_alice=STAFF),
     "staff/board/": Route(lambda w: "/staff/board/", open_to=STAFF),
