@@ -117,7 +117,8 @@ def world(patient, front_desk, clinician, settings):
     from scheduling.notifications.plan import notifications_plan
     from scheduling.services import course_book, session_cancel
     from screening.models import Clearance
-    from screening.services import checklist_version_current, screening_submit
+    from screening.models import Screening
+    from screening.services import checklist_version_current, consent_sign, screening_submit, token_hash
     from symptoms.services import phq9_record
 
     settings.NOTIFICATION_DISPATCH_ON_COMMIT = False
@@ -146,6 +147,13 @@ def world(patient, front_desk, clinician, settings):
         notifications_plan(sessions=[make_session(
             Patient.objects.create(first_name="Una", last_name="Reach"), sessions[0].start + dt.timedelta(days=1)
         )])
+        consent = consent_sign(patient=patient, signed_name=patient.full_name)
+        held = screening_submit(
+            answers=answers, version=version, submission_key=uuid.uuid4().hex, consent=True,
+            first_name="Hal", last_name="Held", email=patient.email,
+        )
+        owner_token = "world-owner-link"
+        Screening.objects.filter(pk=held.pk).update(owner_token_hash=token_hash(owner_token))
         invited = PatientFactory(first_name="Ivy", last_name="Invite", email="ivy@example.com")
         token = Invitation.new_token()
         Invitation.objects.create(patient=invited, token_hash=Invitation.hash_token(token),
@@ -162,11 +170,13 @@ def pages(world) -> dict[str, list[tuple[str, str]]]:
         "anonymous": [
             ("get", "/"), ("get", "/learn/"), ("get", "/learn/ketamine-infusion/"), ("get", "/screening/"),
             ("get", "/screening/sent/"), ("get", "/accounts/login/"), ("get", "/accounts/password_reset/"),
-            ("get", f"/accounts/invite/{w['token']}/"),
+            ("get", f"/accounts/invite/{w['token']}/"), ("get", f"/screening/confirm/{w['owner_token']}/"),
         ],
         "patient": [
             ("get", "/me/"), ("get", f"/me/sessions/{w['sessions'][0].pk}/"),
-            ("post", f"/me/courses/{w['course'].pk}/subscription/"), ("get", "/symptoms/"),
+            ("post", "/me/calendar/subscription/"), ("get", "/symptoms/"),
+            ("get", "/screening/consent/"), ("get", "/me/intake/"), ("get", "/me/intake/people/"),
+            ("get", f"/screening/consent/{w['consent'].pk}/"),
             ("get", f"/symptoms/{w['review'].pk}/"), ("get", f"/symptoms/answer/{w['review_point'].pk}/"),
             ("get", f"/screening/{w['own'].pk}/"),
         ],
@@ -177,11 +187,15 @@ def pages(world) -> dict[str, list[tuple[str, str]]]:
             ("get", f"/staff/sessions/{w['sessions'][0].pk}/"), ("get", f"/staff/courses/{w['course'].pk}/"),
             ("get", "/staff/notifications/"), ("get", f"/staff/notifications/patients/{w['patient'].pk}/"),
             ("get", f"/symptoms/patient/{w['patient'].pk}/"),
+            ("get", "/staff/board/"), ("get", "/staff/patients/?q=archer"), ("get", f"/staff/patients/{w['patient'].pk}/"),
+            ("get", f"/screening/consent/patient/{w['patient'].pk}/sign/"),
+            ("get", f"/staff/patients/{w['patient'].pk}/edit/"),
         ],
         "clinician": [
             ("get", "/staff/"), ("get", f"/screening/{w['referral'].pk}/"),
             ("get", f"/symptoms/patient/{w['patient'].pk}/"),
             ("get", f"/admin/education/guide/{Guide.objects.get(slug='ketamine-infusion').pk}/change/"),
+            ("get", "/admin/screening/consentversion/add/"),
             ("get", f"/admin/education/guide/{Guide.objects.get(slug='ketamine-infusion').pk}/preview/"),
         ],
     }
