@@ -14,7 +14,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from portal import lock_screen
 from portal.models import ClinicSettings, Role, User
 from portal.services import audit_record, text_value
 from symptoms.models import ContactAttempt, SafetyAlert
@@ -84,7 +86,7 @@ def safety_alerts_escalate(*, now: dt.datetime | None = None) -> int:
             link = settings.SITE_URL.rstrip("/") + reverse("symptoms:patient", args=[alert.patient_id])
             # No names, answers or scores in the email: it only says where to look.
             message = EmailMultiAlternatives(
-                subject=f"{settings.CLINIC_NAME}: an urgent PHQ-9 alert has no contact yet",
+                subject=lock_screen.subject(_("An urgent alert needs a call")),
                 body=("No clinician has recorded reaching a patient whose PHQ-9 question 9 was above 0.\n"
                       f"Please call them now and record the call: {link}\n"),
                 to=recipients,

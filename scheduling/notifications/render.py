@@ -44,6 +44,8 @@ SUBJECTS = {
     Kind.REVIEW_DUE: "",
     Kind.RESCHEDULED: gettext_noop("Your appointment has moved to %(start)s"),
     Kind.CANCELLED: gettext_noop("Your appointment at %(start)s is cancelled"),
+    # To the person taking the patient home: only who wrote; the text says when to come.
+    Kind.RIDE_HOME: "",
 }
 
 

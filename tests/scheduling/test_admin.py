@@ -25,6 +25,7 @@ def test_a_closed_day_added_in_the_admin_is_saved(admin_client, clinic):
     data = {
         "time_zone": "America/New_York", "infusion_minutes": "60", "recovery_minutes": "120", "min_clear_days": "1",
         "reminder_lead_hours": "24", "morning_reminder_time": "07:00", "no_driving_hours": "12",
+        "alert_escalation_hours": "4",
         "opening_hours-TOTAL_FORMS": str(len(hours)), "opening_hours-INITIAL_FORMS": str(len(hours)),
         "opening_hours-MIN_NUM_FORMS": "0", "opening_hours-MAX_NUM_FORMS": "7",
         "closed_days-TOTAL_FORMS": "1", "closed_days-INITIAL_FORMS": "0",
