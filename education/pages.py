@@ -164,7 +164,7 @@ def section_blocks(section: dict, *, values: dict[str, str], text_values: dict[s
     return blocks
 
 
-def render_guide(content: dict, *, no_driving_hours: int, conditions: list[str], preview: bool = False) -> dict:
+def render_guide(content: dict, *, no_driving_hours: int, conditions: list[dict], preview: bool = False) -> dict:
     """The guide's main content as HTML, from a revision's (or a draft's) snapshot."""
     values = {"no_driving_hours": str(no_driving_hours), "clinic_phone": phone_link(settings.CLINIC_PHONE)}
     text_values = {"no_driving_hours": str(no_driving_hours), "clinic_phone": settings.CLINIC_PHONE}
@@ -186,14 +186,19 @@ def render_guide(content: dict, *, no_driving_hours: int, conditions: list[str],
     return {"title": content["title"], "summary": content["summary"], "body": body}
 
 
-def _clinic_inputs() -> tuple[int, list[str]]:
+def _clinic_inputs() -> tuple[int, list[dict]]:
     # Imported here: the education app reads these apps' data, never the other way round.
     from portal.models import ClinicSettings
     from screening.models import Condition
 
     hours = ClinicSettings.load().no_driving_hours
-    # One source of truth: the screening checklist's own rows, in checklist order.
-    conditions = list(Condition.objects.from_clinic().values_list("plain", flat=True))
+    # One source of truth: the screening checklist's own rows, every one the clinic asks (its own
+    # and the wider safety questions it added), in checklist order, each with its medical term so
+    # a patient told a diagnosis by their doctor finds it.
+    conditions = [
+        {"plain": c.plain, "term": c.term_for_patients}
+        for c in Condition.objects.enabled().select_related("group").order_by("group__order", "order", "pk")
+    ]
     return hours, conditions
 
 

@@ -1,5 +1,7 @@
 """Screening: the contraindication checklist, screenings sent to the clinic, clinician clearance."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -71,6 +73,11 @@ class Condition(models.Model):
 
     objects = ConditionQuerySet.as_manager()
 
+    # The clinic's list is written for clinicians: a patient sees its terms in US spelling and
+    # without a clinician's note such as "(risk of inducing status epilepticus)".
+    US_SPELLING = (("haemorrhage", "hemorrhage"), ("tumours", "tumors"), ("tumour", "tumor"),
+                   ("anaesthe", "anesthe"), ("apnoea", "apnea"), ("oedema", "edema"))
+
     class Meta:
         ordering = ["group__order", "order", "pk"]
         constraints = [
@@ -82,6 +89,18 @@ class Condition(models.Model):
 
     def __str__(self):
         return self.term
+
+    @property
+    def term_for_patients(self) -> str:
+        return patient_term(self.term)
+
+
+def patient_term(term: str) -> str:
+    """A condition's medical term as patients see it (see Condition.US_SPELLING)."""
+    term = re.sub(r"\s*\((?:risk of|risk that)[^)]*\)", "", term)
+    for old, new in Condition.US_SPELLING:
+        term = term.replace(old, new).replace(old.capitalize(), new.capitalize())
+    return term
 
 
 class ChecklistVersionQuerySet(models.QuerySet):

@@ -1,6 +1,6 @@
 """The clinic's guide in US spelling and plainer words (issue 16, clinical review): "anesthesia",
 "apnea"; "addicted to", not "dependent on"; "alcohol or street drugs", not "intoxicants";
-"increased pressure inside the eye".
+"increased pressure inside the eye"; and no promise that nobody is turned away (issue 15).
 
 Only text the clinic has not changed since the portal loaded it is rewritten. When the draft was
 the published guide, the result is published as the next revision (the record of what patients
@@ -18,6 +18,9 @@ REPLACEMENTS = [
      "A medicine that puts you to sleep, or stops you feeling pain, during surgery."),
     ("people who are dependent on opioids, alcohol or cocaine", "people who are addicted to opioids, alcohol or cocaine"),
     ("Do not drink alcohol or take drugs (intoxicants) for", "Do not drink alcohol or take street drugs for"),
+    # Issue 15: the guide does not promise more than the clinic can.
+    ("reviews your answers and talks with you first. You are not turned away.",
+     "reviews your answers, talks it through with you, and decides with you whether treatment is right for you."),
 ]
 ROW_PLAIN = [("pressure inside the eye", "increased pressure inside the eye")]
 

@@ -128,7 +128,7 @@ def test_every_clinic_condition_appears_in_plain_words_leading_to_the_self_scree
     clinic = list(Condition.objects.from_clinic().values_list("plain", flat=True))
     assert len(clinic) == 22
     for plain in clinic:
-        assert f"<li>{plain}</li>" in section
+        assert f'<span class="condition-plain">{plain}</span>' in section
     assert 'href="/screening/"' in section
     assert "does not mean you cannot have treatment" in section
     assert "clinician" in section
@@ -141,11 +141,32 @@ def test_the_conditions_come_from_the_screening_data_not_a_copy(client):
     assert "Do you have epilepsy, or have you ever had a seizure?" in main_text(client.get(GUIDE_URL))
 
 
-def test_the_conditions_match_the_clinics_own_list(client):
+def test_the_guide_and_the_checklist_are_one_list(client):
+    # Issue 15: every condition the checklist asks (the clinic's own and the wider safety
+    # questions it added) is in the guide with its plain question and its medical term.
     data = json.loads(Path(settings.BASE_DIR, "screening/data/contraindications.json").read_text())
     text = main_text(client.get(GUIDE_URL))
     for entry in data["conditions"]:
-        assert (entry["plain"] in text) == (entry["source"] == "clinic"), entry["code"]
+        assert entry["plain"] in text, entry["code"]
+    for term in ("Unstable angina", "Pregnancy or breastfeeding", "Liver disease", "History of psychosis or mania"):
+        assert f"medical term: {term}" in text
+    # Shown to patients without the clinician's note, in US spelling.
+    assert "medical term: Epilepsy)" in text and "status epilepticus" not in text
+    assert "hemorrhage" in text and "haemorrhage" not in text
+
+
+def test_a_condition_the_clinic_switches_off_leaves_the_guide(client):
+    Condition.objects.filter(code="liver_disease").update(enabled=False)
+    from education import pages
+
+    pages.invalidate()
+    assert "Do you have liver disease?" not in main_text(client.get(GUIDE_URL))
+
+
+def test_the_guide_promises_no_more_than_the_clinic_can(client):
+    text = main_text(client.get(GUIDE_URL))
+    assert "not turned away" not in text
+    assert "decides with you whether treatment is right for you" in text
 
 
 def test_the_no_driving_hours_follow_the_clinic_setting(client):

@@ -116,8 +116,7 @@ def world(patient, front_desk, clinician, settings):
     from scheduling.models import Chair
     from scheduling.notifications.plan import notifications_plan
     from scheduling.services import course_book, session_cancel
-    from screening.models import Clearance
-    from screening.models import Screening
+    from screening.models import Clearance, Screening
     from screening.services import checklist_version_current, consent_sign, screening_submit, token_hash
     from symptoms.services import phq9_record
 
