@@ -324,6 +324,11 @@ class ClinicSettings(models.Model):
     )
     morning_reminder = models.BooleanField(_("also remind on the morning of the session"), default=False)
     morning_reminder_time = models.TimeField(default=time(7, 0))
+    recent_months = models.PositiveSmallIntegerField(
+        _("months the self-screening means by \"recently\""),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
     no_driving_hours = models.PositiveSmallIntegerField(
         _("hours after the infusion with no driving, alcohol or drugs"),
         default=12,

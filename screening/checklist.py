@@ -5,6 +5,17 @@ import json
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "contraindications.json"
+HINTS = Path(__file__).resolve().parent / "data" / "hints.json"
+
+
+def checklist_hints(*, recent_months: int) -> dict[str, str]:
+    """The clinic's help under some questions (data/hints.json), with its "recently" filled in."""
+    data = json.loads(HINTS.read_text())
+    return {
+        code: text.replace("{recent_months}", str(recent_months))
+        for code, text in data.items()
+        if not code.startswith("_") and text
+    }
 
 
 def checklist_reload_if_empty(sender=None, using="default", apps=None, **kwargs):

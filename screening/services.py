@@ -15,9 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import lock_screen
-from portal.models import Patient, User
+from portal.models import ClinicSettings, Patient, User
 from portal.services import audit_record, email_send, patient_details_clean, patient_hold, patient_register, text_value
 from portal.throttle import throttle_hit, throttle_key
+from screening.checklist import checklist_hints
 from screening.models import (
     ChecklistVersion,
     Clearance,
@@ -69,6 +70,7 @@ def clearance_record(
 
 
 def _checklist_snapshot() -> list[dict]:
+    hints = checklist_hints(recent_months=ClinicSettings.load().recent_months)
     return [
         {
             "code": c.code,
@@ -77,6 +79,7 @@ def _checklist_snapshot() -> list[dict]:
             "source": c.source,
             "term": c.term,
             "plain": c.plain,
+            **({"hint": hints[c.code]} if c.code in hints else {}),
         }
         for c in Condition.objects.enabled().select_related("group").order_by("group__order", "order", "pk")
     ]

@@ -27,3 +27,19 @@ def test_the_step_and_result_pages_show_the_patients_term(client, all_no):
     pages = "".join(client.get(f"/screening/step/{n}/").content.decode() for n in range(1, steps + 1))
     assert "Medical term: Epilepsy</p>" in pages and "hemorrhage" in pages
     assert "status epilepticus" not in pages and "haemorrhage" not in pages
+
+
+def test_words_a_patient_cannot_judge_are_explained_under_the_question(client, all_no, settings):
+    from portal.models import ClinicSettings
+
+    ClinicSettings.objects.update_or_create(pk=1, defaults={"recent_months": 3})
+    walk_checklist(client, all_no)
+    steps = len(checklist_version_current().steps())
+    pages = "".join(client.get(f"/screening/step/{n}/").content.decode() for n in range(1, steps + 1))
+    assert "very high blood pressure, or blood pressure that is hard to control with medicine" in pages
+    assert "Heart block is a problem with the electrical signals" in pages
+    assert "Delirious means suddenly very confused" in pages
+    assert "Recently means in the last 3 months." in pages
+    assert 'aria-describedby="hint-severe_hypertension"' in pages
+    # The question itself stays the clinic's own wording.
+    assert "Do you have severe high blood pressure?" in pages
