@@ -18,6 +18,30 @@ REPLACEMENTS = [
      "A medicine that puts you to sleep, or stops you feeling pain, during surgery."),
     ("people who are dependent on opioids, alcohol or cocaine", "people who are addicted to opioids, alcohol or cocaine"),
     ("Do not drink alcohol or take drugs (intoxicants) for", "Do not drink alcohol or take street drugs for"),
+    # Clinical review (issues 14 and 16): plain words, one rule for the way home, the clinic's rule
+    # in bold, the bladder advice in one place.
+    ("This is called treatment-resistant depression. It is a kind of clinical depression.",
+     "This is called treatment-resistant depression. It is a kind of clinical depression: depression that "
+     "needs a doctor's care."),
+    ("Ketamine works in a different way from common antidepressants (medicines for depression). "
+     "That is why it may help when those medicines have not.",
+     "Ketamine acts on brain chemicals in a different way from common antidepressants. "
+     "This may help the brain build new connections. That is why it may help when other medicines for "
+     "depression have not. The details below are for those who want them."),
+    ("release molecules that help nerve cells", "release chemicals that help nerve cells"),
+    ("Ketamine may also calm inflammation signals in the body. These signals are linked to mood disorders. ",
+     "Ketamine may also calm inflammation signals in the body (signals of swelling and irritation). "
+     "These signals are linked to mood disorders: problems with mood, such as depression. "),
+    ("Empty your bladder (use the toilet) before the session.",
+     "Empty your bladder (use the toilet) just before the infusion starts."),
+    ("For {no_driving_hours} hours after each treatment, do not drive. "
+     "Do not drink alcohol or take drugs in that time.",
+     "**For {no_driving_hours} hours after each treatment, the clinic asks you not to drive, and not to drink "
+     "alcohol or take street drugs.** Ask us about your usual medicines."),
+    ("Do not drive for {no_driving_hours} hours after each treatment.",
+     "**Do not drive for {no_driving_hours} hours after each treatment.**"),
+    ("Have a responsible adult take you home. Please do not go home alone by bus or train.",
+     "A responsible adult takes you home. No driving, and no bus, train, taxi or ride-share alone."),
     # Issue 15: the guide does not promise more than the clinic can.
     ("reviews your answers and talks with you first. You are not turned away.",
      "reviews your answers, talks it through with you, and decides with you whether treatment is right for you."),
@@ -52,6 +76,30 @@ def _rewrite(items) -> int:
     return changed
 
 
+KEY_POINTS = [
+    "Most people have 2 to 3 sessions a week, for up to 6 weeks.",
+    "**Do not drive for {no_driving_hours} hours after each session.** Do not drink alcohol or take street drugs "
+    "in that time either.",
+    "Bring a responsible adult to take you home after each session.",
+    "In an emergency, call 911. If you are in crisis or thinking about harming yourself, call or text 988.",
+    "The day itself: you arrive, a care provider talks you through it, the infusion takes 45 to 60 minutes, "
+    "and you rest until staff say you are ready to go home, usually 1 to 2 hours after it ends.",
+]
+
+
+def _key_points(guide, Section, Item) -> int:
+    """A "Key points" box first in the guide (clinical review), unless the clinic has one."""
+    if Section.objects.filter(guide=guide, anchor="key-points").exists():
+        return 0
+    for section in Section.objects.filter(guide=guide):
+        section.order += 1
+        section.save(update_fields=["order"])
+    section = Section.objects.create(guide=guide, anchor="key-points", heading="Key points", kind="text", order=0)
+    for order, text in enumerate(KEY_POINTS):
+        Item.objects.create(section=section, kind="point", text=text, order=order)
+    return 1
+
+
 def forwards(apps, schema_editor):
     from education.snapshot import build_snapshot
 
@@ -66,13 +114,15 @@ def forwards(apps, schema_editor):
     draft_was_published = published is not None and published.content == build_snapshot(
         title=guide.title, summary=guide.summary, sections=_draft(guide, Section, Item)
     )
-    if not _rewrite(Item.objects.filter(section__guide=guide)) or not draft_was_published:
+    changed = _rewrite(Item.objects.filter(section__guide=guide)) + _key_points(guide, Section, Item)
+    if not changed or not draft_was_published:
         return
     number = max(Revision.objects.filter(guide=guide).values_list("number", flat=True)) + 1
     revision = Revision.objects.create(
         guide=guide, number=number, published_at=timezone.now(),
         content=build_snapshot(title=guide.title, summary=guide.summary, sections=_draft(guide, Section, Item)),
-        changes="US spelling and plainer words (anesthesia, apnea, addicted to, street drugs).",
+        changes="US spelling and plainer words (anesthesia, apnea, addicted to, street drugs); key points first; "
+                "the clinic's no-driving rule in bold; one rule for the way home.",
     )
     guide.published_revision = revision
     guide.save(update_fields=["published_revision"])

@@ -176,7 +176,7 @@ def test_the_no_driving_hours_follow_the_clinic_setting(client):
     clinic.save()
     text = main_text(client.get(GUIDE_URL))
     assert "Do not drive for 24 hours" in text
-    assert "For 24 hours after each treatment, do not drive" in text
+    assert "For 24 hours after each treatment, the clinic asks you not to drive" in text
     assert "12 hours" not in text
 
 
@@ -196,7 +196,8 @@ def test_it_has_a_table_of_contents_linking_to_every_section(client):
     content = main_html(client.get(GUIDE_URL))
     toc = re.search(r'<nav class="guide-toc".*?</nav>', content, re.S).group(0)
     anchors = re.findall(r'href="#([^"]+)"', toc)
-    assert anchors[:9] == [
+    assert anchors[:10] == [
+        "key-points",
         "what-it-is",
         "how-it-works",
         "is-it-approved",
@@ -243,3 +244,18 @@ def test_it_uses_us_spelling_and_the_clinical_reviews_plain_words(client):
         assert british not in text, british
     assert "intoxicants" not in text and "dependent on" not in text
     assert "addicted to opioids, alcohol or cocaine" in text
+
+
+def test_the_guide_opens_with_key_points_and_states_the_rule_in_bold(client):
+    # Clinical review: the key points first, the clinic's no-driving rule in bold, one rule for the
+    # way home, and the bladder advice in one place (before the infusion starts).
+    content = main_html(client.get(GUIDE_URL))
+    key = re.search(r'<section id="key-points".*?</section>', content, re.S).group(0)
+    text = re.sub(r"<[^>]+>", "", key)
+    for fact in ("2 to 3 sessions a week, for up to 6 weeks", "Do not drive for 12 hours", "responsible adult",
+                 "911", "988"):
+        assert fact in text, fact
+    assert "<strong>Do not drive for 12 hours after each session.</strong>" in key
+    words = main_text(client.get(GUIDE_URL))
+    assert "no bus, train, taxi or ride-share alone" in words
+    assert words.count("bladder") == 1 and "just before the infusion starts" in words
