@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.formsets import BaseFormSet
 
 CHOICE_WIDGETS = (forms.RadioSelect, forms.CheckboxSelectMultiple)
@@ -124,3 +125,13 @@ class AccessibleFormMixin:
             if name in self.errors:
                 described.append(f"{bound_field.auto_id}_error")
             self.fields[name].widget.attrs.update({"aria-invalid": "true", "aria-describedby": " ".join(described)})
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names, or on top of the form when it
+    names none (a plain message has no message_dict: reading it would be a 500)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -17,6 +17,7 @@ from portal import services
 from portal.clock import clinic_tz
 from portal.decorators import staff_required
 from portal.discovery import app_modules
+from portal.form_errors import apply_errors
 from portal.forms import PatientDetailsForm, PatientSearchForm
 from portal.models import Patient
 from portal.panels import collect
@@ -69,11 +70,7 @@ def edit(request, pk: int):
         try:
             services.patient_update(patient=patient, by=request.user, changes=form.cleaned_data, request=request)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Saved the patient's details.")
             return redirect("patient-record", pk=patient.pk)

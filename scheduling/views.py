@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.clock import clinic_today, clinic_tz, local_date
 from portal.decorators import patient_required, staff_required
+from portal.form_errors import apply_errors
 from portal.models import ClinicSettings, Patient
 from portal.services import audit_record, patient_invite, patient_register
 from scheduling import services
@@ -43,7 +44,6 @@ from scheduling.forms import (
     MarkForm,
     RegisterPatientForm,
     RescheduleForm,
-    apply_errors,
     slot_formset_for,
     slot_formset_from_post,
 )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.clock import clinic_now, clinic_tz, clock_text
 from portal.decorators import patient_required, staff_required
+from portal.form_errors import apply_errors
 from portal.models import Patient
 from portal.services import audit_record
 from screening.consent import consent_blocks, consent_sign, consent_signature_current, consent_text
@@ -30,11 +31,7 @@ def _sign(form: ConsentSignForm, *, patient: Patient, request, recorded_by=None)
             patient=patient, signed_name=form.cleaned_data["signed_name"], recorded_by=recorded_by, request=request
         )
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
+        apply_errors(form, exc)
         return None
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.decorators import patient_required
+from portal.form_errors import apply_errors
 from portal.models import Patient
 from screening import intake as service
 from screening.intake_forms import STEP_FORMS
@@ -39,8 +40,7 @@ def step(request, name: str):
         try:
             service.intake_step_save(patient=patient, step=name, data=form.cleaned_data, by=request.user)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             if request.POST.get("action") == "back" and number > 1:
                 return redirect("intake:step", name=STEP_NAMES[number - 2])

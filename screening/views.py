@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.clients import client_ip
 from portal.decorators import clinician_required, staff_required
-from portal.form_errors import ErrorSummaryItem
+from portal.form_errors import ErrorSummaryItem, apply_errors
 from portal.models import Patient
 from portal.services import audit_record
 from screening import services
@@ -253,11 +253,7 @@ def send(request):
                     notes=progress.get("notes") or {},
                 )
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc.messages)
+                apply_errors(form, exc)
             else:
                 request.session.pop(SESSION_KEY, None)
                 request.session[SENT_KEY] = screening.pk
@@ -328,8 +324,7 @@ def decide(request, pk: int):
         except PermissionDenied:
             raise
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.clock import clinic_tz
 from portal.decorators import clinician_required, patient_required, staff_required
-from portal.form_errors import ErrorSummaryItem
+from portal.form_errors import ErrorSummaryItem, apply_errors
 from portal.models import Patient
 from portal.services import audit_record
 from scheduling.models import Session
@@ -162,8 +162,7 @@ def alert_contact(request, pk: int):
             safety.contact_attempt_record(alert=alert, by=request.user, outcome=form.cleaned_data["outcome"], at=at,
                                           note=form.cleaned_data["note"], request=request)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Call recorded."))
             return redirect("symptoms:patient", patient_pk=alert.patient_id)

@@ -138,3 +138,12 @@ def test_first_sender_cannot_fix_the_details_of_a_later_genuine_sender(version, 
     assert genuine.patient != first.patient
     assert (genuine.patient.first_name, genuine.patient.held_for) == ("Nina", first.patient)
     assert Patient.objects.with_email("new@example.com").get() == first.patient
+
+
+def test_a_forged_decision_on_a_held_referral_is_refused_with_a_message_not_a_500(client, alice, version, all_no):
+    screening = send_as_stranger(version, all_no)
+    client.force_login(UserFactory(role=Role.CLINICIAN))
+    response = client.post(f"/screening/{screening.pk}/decide/", {"decision": "cleared", "note": ""})
+    assert response.status_code == 200
+    assert "same person" in response.content.decode()
+    assert not alice.clearances.exists() and not screening.patient.clearances.exists()
