@@ -90,10 +90,13 @@ def assert_focus_indicator(page, selector: str):
 
 
 def _shot(page, selector: str, pad: int = 8) -> bytes:
+    # A clip is taken from the page, not the viewport: a control below the fold is still pictured.
     box = page.locator(selector).first.bounding_box()
+    scroll = page.evaluate("() => [window.scrollX, window.scrollY]")
+    box = {**box, "x": box["x"] + scroll[0], "y": box["y"] + scroll[1]}
     clip = {"x": max(0, box["x"] - pad), "y": max(0, box["y"] - pad),
             "width": box["width"] + 2 * pad, "height": box["height"] + 2 * pad}
-    return page.screenshot(clip=clip, animations="disabled", caret="hide")
+    return page.screenshot(clip=clip, full_page=True, animations="disabled", caret="hide")
 
 
 def test_forced_colours_show_the_chosen_answer_and_the_focus(page, world):

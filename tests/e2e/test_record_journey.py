@@ -39,7 +39,7 @@ def test_a_patient_does_the_intake_on_a_phone_and_a_clinician_finds_and_clears_t
     phone.get_by_label("How long has this troubled you?").select_option("2_5")
     phone.get_by_label("Your date of birth").fill("2999-01-01")
     phone.get_by_role("button", name="Save and continue").click()
-    expect(phone.get_by_text("Enter a date of birth in the past.")).to_be_visible()
+    expect(phone.get_by_text("Enter a date of birth in the past.", exact=True)).to_be_visible()
     assert_accessible(phone, context="intake step 1 with an error")
     _no_sideways_scroll(phone)
     expect(phone.get_by_label("Depression")).to_be_checked()  # nothing typed is lost
