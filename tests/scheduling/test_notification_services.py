@@ -128,6 +128,9 @@ def test_waking_the_dispatcher_gives_up_at_once_when_the_broker_is_down(settings
 
     settings.NOTIFICATION_DISPATCH_ON_COMMIT = True
     real = app.connection_for_write
+    # The app's connection and producer pools are made lazily from connection_for_write: make them
+    # now, so the patched address below reaches only the wake's own connection, not every later test.
+    assert app.amqp.producer_pool is not None
     # The portal's own options, towards a Redis that is not there (nothing listens on port 1).
     monkeypatch.setattr(app, "connection_for_write", lambda **options: real(url="redis://127.0.0.1:1/0", **options))
     began = time.monotonic()
