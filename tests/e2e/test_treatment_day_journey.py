@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from portal.clock import clinic_tz
-from scheduling.models import Session
+from scheduling.models import Notification, Session
 from scheduling.notifications.dispatch import notifications_dispatch
 from screening.services import consent_sign
 from tests.e2e.helpers import sign_in
@@ -77,7 +77,10 @@ def test_front_desk_checks_in_a_clinician_discharges_and_the_page_matches_the_em
 
     # The notice goes at discharge; the page and the email name the one stored time.
     assert notifications_dispatch() == 1
-    (email,) = [m for m in mail.outbox if "Do not drive" in m.subject]
+    # The subject says only who wrote (a lock screen shows it); the body says what.
+    notice = Notification.objects.get(session=session, kind=Notification.Kind.NO_DRIVING, status="sent")
+    (email,) = [m for m in mail.outbox if m.extra_headers.get("X-Notification-ID") == str(notice.pk)]
+    assert "drive" not in email.subject
     session = Session.objects.get(pk=session.pk)
     until = session.no_driving_until.astimezone(clinic_tz())
     until_text = f"{until:%-I:%M %p}"
