@@ -63,7 +63,8 @@ for n in range(20):
     start = dt.datetime.combine(first + dt.timedelta(days=2 * n), dt.time(15), tzinfo=dt.UTC)
     end = start + dt.timedelta(minutes=clinic.infusion_minutes)
     sessions.append(Session(course=course, patient=patient, chair=chair, start=start, end=end,
-                            occupied_until=end + dt.timedelta(minutes=clinic.recovery_minutes)))
+                            occupied_until=end + dt.timedelta(minutes=clinic.recovery_minutes),
+                            no_driving_until=end + dt.timedelta(hours=clinic.no_driving_hours)))
 Session.objects.bulk_create(sessions)
 now = timezone.now()
 rows = [

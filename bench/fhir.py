@@ -34,7 +34,7 @@ def _record(patient, chair, *, sessions: int, reviews: int, first: dt.datetime) 
         start = first + dt.timedelta(days=2 * n)
         row = Session.objects.create(course=course, patient=patient, chair=chair, start=start,
                                      end=start + dt.timedelta(hours=1), occupied_until=start + dt.timedelta(hours=3),
-                                     review_due=n + 1 in (5, 10, 15))
+                                     no_driving_until=start + dt.timedelta(hours=13), review_due=n + 1 in (5, 10, 15))
         if row.review_due:
             points.append(row)
     for n, answers in enumerate(ANSWERS[:reviews]):

@@ -245,11 +245,19 @@ def journey_patient(browser: Browser, pause) -> None:
 
 
 def _random_first_day(rng: random.Random) -> dt.date:
-    """A Monday or Tuesday: two a week then fall on Mon/Thu or Tue/Fri, both opening days."""
+    """A Monday or Tuesday: two a week then fall on Mon/Thu or Tue/Fri, both opening days, in a
+    week without a US federal holiday (the clinic closes on them, as the demo and seed do)."""
+    from scheduling.holidays import us_federal_holidays
+
     day = dt.date.today() + dt.timedelta(days=rng.randint(14, 700))  # the clinic books up to two years ahead
-    while day.weekday() not in (0, 1):
-        day += dt.timedelta(days=1)
-    return day
+    while True:
+        while day.weekday() not in (0, 1):
+            day += dt.timedelta(days=1)
+        week = {day + dt.timedelta(days=n) for n in range(7)}
+        closed = {d for year in {day.year, day.year + 1} for d, _name in us_federal_holidays(year)}
+        if not week & closed:
+            return day
+        day += dt.timedelta(days=7)
 
 
 def totp_now(key: bytes) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import OwnedByPatientQuerySet
+from symptoms import phq9
 
 
 class Band(models.TextChoices):
@@ -43,6 +44,8 @@ class SymptomReview(models.Model):
     total = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=20, choices=Band.choices)
     alert = models.BooleanField(default=False)
+    # The optional tenth question (phq9.DIFFICULTY_TEXT), not scored; "" when not answered.
+    difficulty = models.CharField(max_length=20, blank=True, default="", choices=phq9.DIFFICULTY_CHOICES)
     submitted_at = models.DateTimeField(default=timezone.now)
 
     objects = SymptomReviewQuerySet.as_manager()

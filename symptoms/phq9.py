@@ -24,6 +24,19 @@ ITEMS = [
     ("44260-8", _("Thoughts that you would be better off dead or of hurting yourself in some way")),
 ]
 
+# The optional tenth question of the published form (LOINC 69722-7): it is not scored.
+DIFFICULTY_LOINC = "69722-7"
+DIFFICULTY_TEXT = _(
+    "If you checked off any problems, how difficult have these problems made it for you to do your work, "
+    "take care of things at home, or get along with other people?"
+)
+DIFFICULTY_CHOICES = [
+    ("not_difficult", _("Not difficult at all")),
+    ("somewhat", _("Somewhat difficult")),
+    ("very", _("Very difficult")),
+    ("extremely", _("Extremely difficult")),
+]
+
 CHOICES = [
     (0, _("Not at all")),
     (1, _("Several days")),

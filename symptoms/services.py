@@ -57,7 +57,9 @@ def _phq9_check(*, patient: Patient, answers, session) -> None:
             )
 
 
-def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, request=None) -> SymptomReview:
+def phq9_record(
+    *, patient: Patient, answers: Sequence[int], session=None, request=None, difficulty: str = ""
+) -> SymptomReview:
     """Score and store one PHQ-9 response for a review point (`session`; None = baseline).
 
     Idempotent per review point: when the patient already answered it, the first
@@ -65,6 +67,8 @@ def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, reque
     0 writes a clinicians' alert in the same transaction as the response.
     """
     _phq9_check(patient=patient, answers=answers, session=session)
+    if difficulty not in ("", *dict(phq9.DIFFICULTY_CHOICES)):
+        raise ValidationError("Choose one of the answers to the last question, or leave it empty.", code="difficulty")
     existing = SymptomReview.objects.filter(patient=patient, session=session).first()
     if existing is not None:
         existing.created = False
@@ -78,7 +82,8 @@ def phq9_record(*, patient: Patient, answers: Sequence[int], session=None, reque
     try:
         with transaction.atomic():
             review = SymptomReview.objects.create(
-                patient=patient, session=session, items=items, total=total, band=phq9.band_for(total), alert=alert
+                patient=patient, session=session, items=items, total=total, band=phq9.band_for(total), alert=alert,
+                difficulty=difficulty,
             )
             if alert:
                 safety_alert = SafetyAlert.objects.create(review=review, patient=patient)

@@ -68,13 +68,17 @@ def answer(request, session_pk: int | None = None):
         messages.info(request, _("You already answered this questionnaire. Your first answers stand."))
         return redirect("symptoms:result", pk=existing.pk)
     chosen: list = [None] * len(phq9.ITEMS)
+    difficulty = ""
     missing: list[int] = []
     error = ""
     if request.method == "POST":
         chosen, missing = phq9_answers_read(request.POST)
+        difficulty = request.POST.get("difficulty", "")
         if not missing:
             try:
-                review = services.phq9_record(patient=patient, answers=chosen, session=session, request=request)
+                review = services.phq9_record(
+                    patient=patient, answers=chosen, session=session, request=request, difficulty=difficulty
+                )
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:
@@ -89,6 +93,7 @@ def answer(request, session_pk: int | None = None):
         request,
         "symptoms/answer.html",
         {"items": items, "choices": phq9.CHOICES, "stem": phq9.STEM, "session": session, "missing": missing,
+         "difficulty": {"text": phq9.DIFFICULTY_TEXT, "choices": phq9.DIFFICULTY_CHOICES, "chosen": difficulty},
          "error": error, "error_summary": _phq9_error_items(missing, error),
          "error_summary_title": _("Please answer every question before you send.")},
     )
