@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from portal.admin_base import ReadOnlyAdmin
 from portal.models import AuditEvent, ClinicSettings, Invitation, Patient, User
-from portal.services import DETAIL_FIELDS, audit_record, patient_details_clean, patient_update
+from portal.services import DETAIL_FIELDS, audit_record, patient_details_clean, patient_update, plain_value
 
 
 @admin.register(User)
@@ -72,7 +72,7 @@ class PatientAdmin(admin.ModelAdmin):
             obj.refresh_from_db()
             return
         super().save_model(request, obj, form, change)
-        fields = {name: {"old": None, "new": _plain(form.cleaned_data.get(name))} for name in form.changed_data}
+        fields = {name: {"old": None, "new": plain_value(form.cleaned_data.get(name))} for name in form.changed_data}
         audit_record(actor=request.user, action="patient.add_admin", patient=obj, obj=obj, request=request,
                      detail={"fields": fields})
 
@@ -82,15 +82,6 @@ class PatientAdmin(admin.ModelAdmin):
         if patient is not None and response.status_code == 200:
             audit_record(actor=request.user, action="patient.view_admin", patient=patient, obj=patient, request=request)
         return response
-
-
-def _plain(value):
-    """A form value as JSON can hold it: a related row by its key, a date as ISO text."""
-    if hasattr(value, "pk"):
-        return value.pk
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 @admin.register(Invitation)

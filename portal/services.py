@@ -331,7 +331,7 @@ def patient_search_audit(*, actor: User, query: str, patients: list[Patient], re
 DETAIL_FIELDS = ("first_name", "last_name", "email", "phone", "date_of_birth")
 
 
-def _plain(value):
+def plain_value(value):
     """A value as JSON can hold it: a related row by its key, a date as ISO text."""
     if hasattr(value, "pk"):
         return value.pk
@@ -359,7 +359,7 @@ def patient_update(
         raise ValidationError({"email": "Another patient already has this email address."})
     wanted = {**changes, **details}
     changed = {
-        name: {"old": _plain(getattr(patient, name)), "new": _plain(value)}
+        name: {"old": plain_value(getattr(patient, name)), "new": plain_value(value)}
         for name, value in wanted.items()
         if getattr(patient, name) != value
     }

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import dateformat
 
 from portal.clock import day_start, local
 from portal.models import ClinicSettings
 from scheduling.models import DayStage, Session
-from screening.models import Consent, ConsentVersion
+from screening.services import consent_current_patient_ids
 
 # A patient not here this long after the booked start is late.
 LATE_AFTER = dt.timedelta(minutes=15)
@@ -52,24 +52,9 @@ def _clock(moment, tz) -> str:
     return dateformat.format(local(moment, tz), "g:i A")
 
 
-def _signed_patients(patient_ids: set[int]) -> set[int]:
-    """Which of these patients have signed the clinic's current consent (as
-    screening.services.consent_is_current decides, for many patients in two queries)."""
-    required = ConsentVersion.objects.required()
-    if required is None or not patient_ids:
-        return set()
-    return set(
-        Consent.objects.filter(patient_id__in=patient_ids, version__number__gte=required.number).values_list(
-            "patient_id", flat=True
-        )
-    )
-
-
 def _consent_url(session: Session) -> str:
-    try:
-        return reverse("screening:consent_staff_sign", args=[session.patient_id])
-    except NoReverseMatch:  # the tablet-signature page: until it exists, the session's staff page
-        return reverse("scheduling:session", args=[session.pk])
+    """The tablet-signature page, where staff record the patient's signature."""
+    return reverse("screening:consent_staff_sign", args=[session.patient_id])
 
 
 def _alerts(session: Session, stage: str, now: dt.datetime, tz) -> list[str]:
@@ -125,6 +110,6 @@ def board(*, day: dt.date, now: dt.datetime) -> dict:
         .select_related("patient", "chair", "arrived_by", "infusion_started_by", "infusion_ended_by", "discharged_by")
         .order_by("chair__order", "chair__name", "start", "pk")
     )
-    signed = _signed_patients({s.patient_id for s in sessions})
+    signed = consent_current_patient_ids({s.patient_id for s in sessions})
     rows = [board_row(s, now=now, tz=tz, signed=signed) for s in sessions]
     return {"rows": rows, "day": day, "tz": tz, "now": now, "clinic": clinic}

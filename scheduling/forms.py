@@ -9,19 +9,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.form_errors import AccessibleFormMixin
+from portal.forms import DateInput, PatientDetailsForm
 from portal.models import Patient
 from portal.validators import CleanTextMixin
 from scheduling.models import Chair, OpeningHours, SessionStatus
 
 WEEKDAY_CHOICES = [(str(value), label) for value, label in OpeningHours.Weekday.choices]
 MAX_SLOTS = 18
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class TimeInput(forms.TimeInput):
@@ -156,12 +150,9 @@ def slot_formset_for(plan) -> SlotFormSet:
     return SlotFormSet(initial=initial, prefix=SLOT_PREFIX, form_kwargs={"chairs": chairs})
 
 
-class RegisterPatientForm(AccessibleFormMixin, CleanTextMixin, forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=100)
-    last_name = forms.CharField(label=_("Last name"), max_length=100)
-    email = forms.EmailField(label=_("Email"), required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
-    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+class RegisterPatientForm(PatientDetailsForm):
+    """A patient's details, as front desk edits them, and whether to invite them."""
+
     invite = forms.BooleanField(
         label=_("Email them an invitation to the patient portal"), required=False,
         help_text=_("Needs an email address. The link works once and expires."),

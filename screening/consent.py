@@ -100,6 +100,19 @@ def consent_signature_current(*, patient: Patient) -> Consent | None:
     )
 
 
+def consent_current_patient_ids(patient_ids) -> set[int]:
+    """Which of these patients have signed the current consent (the rule of consent_is_current,
+    for a whole chair board in two queries)."""
+    required = ConsentVersion.objects.required()
+    if required is None or not patient_ids:
+        return set()
+    return set(
+        Consent.objects.filter(patient_id__in=patient_ids, version__number__gte=required.number).values_list(
+            "patient_id", flat=True
+        )
+    )
+
+
 def consent_is_current(*, patient: Patient) -> bool:
     """Has the patient signed the clinic's current consent (or a version since its last material change)?"""
     return consent_signature_current(patient=patient) is not None

@@ -452,6 +452,7 @@ def referral_owner_confirm(*, token: str, request=None) -> tuple[Screening | Non
 
 # Informed consent lives in its own module; these are its public services.
 from screening.consent import (  # noqa: E402, F401
+    consent_current_patient_ids,
     consent_draft_new,
     consent_is_current,
     consent_publish,

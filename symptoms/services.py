@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -17,11 +16,12 @@ from django.utils import timezone
 
 from portal import lock_screen
 from portal.clock import clinic_tz, day_text
-from portal.models import Patient, Role, User
+from portal.models import Patient, User
 from portal.services import audit_record, text_value
 from scheduling.models import Session
 from symptoms import phq9
 from symptoms.models import SafetyAlert, SymptomReview
+from symptoms.safety import clinician_emails
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,9 @@ def _safety_alert_notify(*, alert_id: int) -> None:
     """Email every clinician at once; the alert also stays at the top of /staff/ until reviewed.
 
     The alert's row stays locked while the email goes (SKIP LOCKED for everyone else), so two
-    workers retrying at once send it once: the second skips the row, then finds it sent."""
+    workers retrying at once send it once: the second skips the row, then finds it sent. Holding
+    the lock over the send is deliberate: a worker that dies mid-send leaves the alert unsent for
+    the next retry, which a claim written before the send would not."""
     with transaction.atomic():
         alert = (
             SafetyAlert.objects.select_for_update(skip_locked=True, of=("self",))
@@ -121,28 +123,26 @@ def _safety_alert_notify(*, alert_id: int) -> None:
         )
         if alert is None:
             return
-        group = Group.objects.filter(name=Role.CLINICIAN).first()
-        recipients = list(group.user_set.filter(is_active=True).values_list("email", flat=True)) if group else []
+        recipients = clinician_emails()
         if not recipients:
             # Nobody can receive it: the alert stays "not notified" and the dashboard says so loudly.
             logger.warning("item-9 alert %s: no clinician account can receive the email", alert.pk)
             return
-        if recipients:
-            link = settings.SITE_URL.rstrip("/") + reverse("symptoms:patient", args=[alert.patient_id])
-            # No answers or scores in the email: it only says where to look.
-            message = EmailMultiAlternatives(
-                subject=lock_screen.subject("A patient answer needs a clinician today"),
-                body=(
-                    "A patient answered above 0 to PHQ-9 question 9 (thoughts of death or self-harm).\n"
-                    f"Review it and record a note: {link}\n"
-                ),
-                to=recipients,
-            )
-            try:
-                message.send()
-            except OSError:
-                logger.warning("item-9 alert email for alert %s failed; it stays on /staff/", alert.pk)
-                return
+        link = settings.SITE_URL.rstrip("/") + reverse("symptoms:patient", args=[alert.patient_id])
+        # No answers or scores in the email: it only says where to look.
+        message = EmailMultiAlternatives(
+            subject=lock_screen.subject("A patient answer needs a clinician today"),
+            body=(
+                "A patient answered above 0 to PHQ-9 question 9 (thoughts of death or self-harm).\n"
+                f"Review it and record a note: {link}\n"
+            ),
+            to=recipients,
+        )
+        try:
+            message.send()
+        except OSError:
+            logger.warning("item-9 alert email for alert %s failed; it stays on /staff/", alert.pk)
+            return
         SafetyAlert.objects.filter(pk=alert.pk).update(clinicians_notified_at=timezone.now())
 
 

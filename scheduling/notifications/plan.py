@@ -343,8 +343,9 @@ def no_driving_replan(*, hours: int) -> int:
     ids = list(changed.values_list("pk", flat=True))
     if not ids:
         return 0
-    # The calendar entries name the time: a new SEQUENCE makes calendar apps take the change.
-    Session.objects.filter(pk__in=ids).update(
+    # The calendar entries name the time: a new SEQUENCE makes calendar apps take the change. The
+    # filter is applied again, so an end recorded meanwhile keeps the time its discharge set.
+    changed.filter(pk__in=ids).update(
         no_driving_until=F("end") + dt.timedelta(hours=hours), sequence=F("sequence") + 1, updated_at=now
     )
     Notification.objects.filter(session_id__in=ids, kind=Kind.NO_DRIVING, status__in=UNSENT).update(

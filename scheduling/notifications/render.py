@@ -62,12 +62,6 @@ HEADINGS = {
 }
 
 
-def no_driving_until(*, session: Session, clinic: ClinicSettings | None = None) -> dt.datetime:
-    """The moment the no-driving (and no alcohol or drugs) window ends: the one stored value
-    (Session.no_driving_until), which every page, message and calendar entry names."""
-    return session.no_driving_until
-
-
 def no_driving_context(*, session: Session, clinic: ClinicSettings | None = None) -> dict:
     """Context for ``scheduling/notifications/no_driving_notice.html``, the printable notice a
     session page includes: the same words as the message."""
