@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from portal.clock import clinic_today
 from portal.models import Patient, User
-from portal.services import audit_record, phone_normalise, text_value
+from portal.services import audit_record, phone_normalise, plain_value, text_value
 from screening.models import Intake, IntakeChange
 
 # Each step's fields, in order; the pages and the service share this one list.
@@ -111,7 +111,7 @@ def intake_step_save(*, patient: Patient, step: str, data: dict[str, Any], by: U
     with transaction.atomic():
         intake = Intake.objects.select_for_update().get(pk=intake_for(patient).pk)
         changed = {
-            name: {"old": _plain(getattr(intake, name)), "new": _plain(value)}
+            name: {"old": plain_value(getattr(intake, name)), "new": plain_value(value)}
             for name, value in cleaned.items() if getattr(intake, name) != value
         }
         for name, value in cleaned.items():
@@ -125,19 +125,20 @@ def intake_step_save(*, patient: Patient, step: str, data: dict[str, Any], by: U
     return intake
 
 
+def intake_steps_missing(intake: Intake) -> list[str]:
+    """The steps not saved yet, in order: the intake can be sent when there are none."""
+    return [step for step in STEPS if step not in intake.steps_done]
+
+
 def intake_submit(*, patient: Patient, by: User | None = None) -> Intake:
     """Send the intake to the clinic: every step must have been saved."""
     with transaction.atomic():
         intake = Intake.objects.select_for_update().get(pk=intake_for(patient).pk)
-        missing = [step for step in STEPS if step not in intake.steps_done]
-        if missing:
-            raise ValidationError("Please finish every step first.")
+        if intake_steps_missing(intake):
+            raise ValidationError("Please finish every step first.", code="steps_missing")
         if intake.submitted_at is None:
             intake.submitted_at = timezone.now()
             intake.save(update_fields=["submitted_at", "updated_at"])
             audit_record(actor=by, action="intake.submit", patient=patient, obj=intake)
     return intake
 
-
-def _plain(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value

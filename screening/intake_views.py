@@ -62,10 +62,10 @@ def review(request):
             service.intake_submit(patient=patient, by=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            missing = next(s for s in STEP_NAMES if s not in intake.steps_done)
-            return redirect("intake:step", name=missing)
+            missing = service.intake_steps_missing(intake) or STEP_NAMES
+            return redirect("intake:step", name=missing[0])
         messages.success(request, "Thank you. The clinic has your answers. You can change them at any time.")
         return redirect("me")
-    missing = [s for s in STEP_NAMES if s not in intake.steps_done]
+    missing = service.intake_steps_missing(intake)
     return render(request, "screening/intake_review.html",
                   {"intake": intake, "missing": missing, "steps": STEP_NAMES})

@@ -425,18 +425,20 @@ def referral_reconcile(*, screening: Screening, by: User, same_person: bool, req
     return screening
 
 
+def held_referrals_for_token(token: str):
+    """The held referral an owner's confirmation link names (none for a malformed link)."""
+    if not token or len(token) > 100:
+        return Screening.objects.none()
+    return Screening.objects.filter(owner_token_hash=token_hash(token), patient__held_for__isnull=False)
+
+
 def referral_owner_confirm(*, token: str, request=None) -> tuple[Screening | None, bool]:
     """The email's owner says a held referral is theirs. With the same name (and date of
     birth where both have one) it joins their record; otherwise staff reconcile it, knowing
     the owner confirmed. Returns (screening or None for an unknown link, joined)."""
-    if not token or len(token) > 100:
-        return None, False
     with transaction.atomic():
         screening = (
-            Screening.objects.select_for_update(of=("self",))
-            .select_related("patient__held_for")
-            .filter(owner_token_hash=token_hash(token), patient__held_for__isnull=False)
-            .first()
+            held_referrals_for_token(token).select_for_update(of=("self",)).select_related("patient__held_for").first()
         )
         if screening is None:
             return None, False

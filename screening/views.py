@@ -365,9 +365,7 @@ def confirm(request, token: str):
     """The owner of an email confirms a screening sent with it. GET only shows the button, so
     a mail scanner that opens links confirms nothing."""
     if request.method == "GET":
-        known = Screening.objects.filter(
-            owner_token_hash=services.token_hash(token), patient__held_for__isnull=False
-        ).exists() if len(token) <= 100 else False
+        known = services.held_referrals_for_token(token).exists()
         return render(request, "screening/confirm.html", {"known": known, "token": token}, status=200 if known else 404)
     screening, joined = services.referral_owner_confirm(token=token, request=request)
     return render(
