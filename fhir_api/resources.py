@@ -28,6 +28,8 @@ APPOINTMENT_STATUS = {
     SessionStatus.BOOKED: "booked",
     SessionStatus.COMPLETED: "fulfilled",
     SessionStatus.NO_SHOW: "noshow",
+    # The patient came and the visit took place, though they left before staff discharged them.
+    SessionStatus.LEFT_EARLY: "fulfilled",
     SessionStatus.CANCELLED: "cancelled",
 }
 

@@ -115,3 +115,12 @@ def test_every_error_answer_is_a_valid_operation_outcome(client, clinician_clien
         clinician_client.get("/fhir/Observation?patient=1&date=soon"),
     ):
         validate(body(response))
+
+
+def test_every_session_state_has_its_fhir_appointment_status():
+    # A state missing here fell back to "booked": a patient who left before discharge looked booked.
+    from fhir_api.resources import APPOINTMENT_STATUS
+    from scheduling.models import SessionStatus
+
+    assert set(APPOINTMENT_STATUS) == set(SessionStatus)
+    assert APPOINTMENT_STATUS[SessionStatus.LEFT_EARLY] == "fulfilled"
